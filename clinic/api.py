@@ -1,0 +1,35 @@
+"""API plumbing shared by every app: error mapping and the token endpoint."""
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import status
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from clinic.exceptions import SchedulingConflict
+
+
+def _django_error_detail(exc: DjangoValidationError):
+    if hasattr(exc, "error_dict"):
+        return {field: [m for e in errors for m in e.messages] for field, errors in exc.error_dict.items()}
+    return {"non_field_errors": exc.messages}
+
+
+def exception_handler(exc, context):
+    """Services raise Django's ValidationError; the API answers 400 with field
+    errors, or 409 with the conflicts for a resource already taken."""
+    if isinstance(exc, SchedulingConflict):
+        body = {"detail": " ".join(exc.messages), "conflicts": exc.conflicts}
+        body.update(_django_error_detail(exc) if hasattr(exc, "error_dict") else {})
+        return Response(body, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, DjangoValidationError):
+        exc = ValidationError(_django_error_detail(exc))
+    elif isinstance(exc, PermissionDenied):
+        return Response({"detail": "You do not have permission to do this."}, status=403)
+    return drf_exception_handler(exc, context)
+
+
+class TokenView(ObtainAuthToken):
+    """POST {"username", "password"} → {"token"}."""

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class ClinicConfig(AppConfig):
+    name = "clinic"
+    verbose_name = "Clinic"
+
+    def ready(self) -> None:
+        from clinic.celery import ensure_embedded_broker_dirs
+
+        ensure_embedded_broker_dirs()

@@ -1,0 +1,17 @@
+from django.conf import settings
+from django.http import HttpRequest
+
+from clinic.navigation import nav_for
+from clinic.roles import Role, roles_of
+
+
+def clinic(request: HttpRequest) -> dict:
+    user = getattr(request, "user", None)
+    authenticated = user is not None and user.is_authenticated
+    return {
+        "CLINIC_NAME": settings.CLINIC_NAME,
+        "CLINIC_TIME_ZONE": settings.CLINIC_TIME_ZONE,
+        "user_roles": roles_of(user) if authenticated else frozenset(),
+        "user_role_labels": sorted(Role(r).label for r in roles_of(user)) if authenticated else [],
+        "nav_items": nav_for(request) if authenticated else [],
+    }

@@ -1,0 +1,40 @@
+"""Role-aware navigation: each entry names the roles that see it."""
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+
+from clinic.roles import Role, has_role
+
+ALL = (Role.FRONT_DESK, Role.THERAPIST, Role.CLINIC_ADMIN)
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    label: str
+    url_name: str
+    roles: tuple[str, ...]
+
+
+NAV: tuple[NavEntry, ...] = (
+    NavEntry("Patients", "patients:list", ALL),
+    NavEntry("Day sheet", "appointments:day", ALL),
+    NavEntry("Calendar", "appointments:calendar", ALL),
+    NavEntry("Waitlist", "appointments:waitlist", (Role.FRONT_DESK,)),
+    NavEntry("Billing", "treatments:billing", (Role.CLINIC_ADMIN,)),
+    NavEntry("Admin", "admin:index", (Role.CLINIC_ADMIN,)),
+    NavEntry("API", "api:docs", ALL),
+)
+
+
+def nav_for(request) -> list[dict]:
+    items = []
+    for entry in NAV:
+        if not has_role(request.user, *entry.roles):
+            continue
+        try:
+            url = reverse(entry.url_name)
+        except NoReverseMatch:  # the page arrives with a later feature
+            continue
+        items.append({"label": entry.label, "url": url, "active": request.path.startswith(url)})
+    return items

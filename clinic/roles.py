@@ -1,0 +1,86 @@
+"""Roles are Django groups (made by a migration); one helper answers "may this
+user do that" for views, templates and the API alike."""
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib.auth.mixins import AccessMixin
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from rest_framework.permissions import BasePermission
+
+
+class Role(models.TextChoices):
+    FRONT_DESK = "front_desk", "Front desk"
+    THERAPIST = "therapist", "Therapist"
+    CLINIC_ADMIN = "clinic_admin", "Clinic admin"
+
+
+def roles_of(user) -> frozenset[str]:
+    """The user's role names, cached on the user object for the request."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return frozenset()
+    cached = getattr(user, "_phoresis_roles", None)
+    if cached is None:
+        names = set(user.groups.values_list("name", flat=True))
+        if user.is_superuser:
+            names.add(Role.CLINIC_ADMIN)
+        cached = frozenset(name for name in names if name in Role.values)
+        user._phoresis_roles = cached
+    return cached
+
+
+def has_role(user, *roles: str) -> bool:
+    """True when the user holds any of `roles`; clinic admins may do everything."""
+    held = roles_of(user)
+    return Role.CLINIC_ADMIN in held or any(role in held for role in roles)
+
+
+def role_of(user) -> str | None:
+    """The single role shown for a user (the highest they hold)."""
+    held = roles_of(user)
+    for role in (Role.CLINIC_ADMIN, Role.THERAPIST, Role.FRONT_DESK):
+        if role in held:
+            return role
+    return None
+
+
+def role_required(*roles: str) -> Callable:
+    """Decorator for function views: 403 unless the user has one of `roles`."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not has_role(request.user, *roles):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+class RoleRequiredMixin(AccessMixin):
+    """Class-based views: set `roles = (Role.THERAPIST, ...)`."""
+
+    roles: tuple[str, ...] = ()
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        if not has_role(request.user, *self.roles):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+
+class HasRole(BasePermission):
+    """DRF permission: `permission_classes = [HasRole.for_roles(Role.THERAPIST)]`."""
+
+    roles: tuple[str, ...] = ()
+
+    @classmethod
+    def for_roles(cls, *roles: str) -> type["HasRole"]:
+        return type(f"HasRole_{'_'.join(roles)}", (cls,), {"roles": roles})
+
+    def has_permission(self, request, view) -> bool:
+        return has_role(request.user, *self.roles)

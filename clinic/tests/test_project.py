@@ -1,0 +1,85 @@
+"""Project-level checks a clinic's IT person relies on."""
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def _command(service: dict) -> str:
+    command = service["command"]
+    return command if isinstance(command, str) else " ".join(command)
+
+
+def test_compose_defines_the_production_services():
+    services = _compose()["services"]
+    assert {"postgres", "redis", "web", "worker", "beat", "mail"} <= set(services)
+    web = _command(services["web"])
+    assert "gunicorn" in web and "clinic.wsgi" in web
+    assert "migrate" in web and "collectstatic" in web
+    for name in ("web", "worker", "beat"):
+        env = services[name]["environment"]
+        assert env["DATABASE_URL"].startswith("postgres://")
+        assert env["REDIS_URL"].startswith("redis://")
+
+
+def test_compose_commands_exist_in_the_project():
+    services = _compose()["services"]
+    for name in ("web", "worker", "beat"):
+        text = _command(services[name])
+        for module in re.findall(r"-A\s+(\w+)", text) + re.findall(r"(\w+)\.wsgi", text):
+            assert (ROOT / module / "__init__.py").exists(), (name, module)
+        if "manage.py" in text:
+            assert (ROOT / "manage.py").exists()
+        for word in shlex.split(text.replace("&&", " ")):
+            if word.endswith(".py") or word.startswith("scripts/"):
+                assert (ROOT / word).exists(), (name, word)
+    assert (ROOT / services["web"]["build"]["dockerfile"]).exists()
+
+
+def test_dockerfile_installs_the_pinned_requirements():
+    text = (ROOT / "Dockerfile").read_text()
+    assert "requirements.txt" in text
+    assert re.search(r"^FROM python:3\.11", text, re.M)
+
+
+def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    full = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL"}}
+    full.update(DJANGO_SETTINGS_MODULE="clinic.settings", **env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=full, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.mark.slow
+def test_check_deploy_is_clean_in_production_mode():
+    out = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="false",
+        SECRET_KEY="k3y-for-the-deploy-check-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEF",
+        ALLOWED_HOSTS="clinic.example",
+        SITE_URL="https://clinic.example",
+        SECURE_SSL_REDIRECT="true",
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "no issues" in out.stdout
+
+
+@pytest.mark.slow
+def test_migrations_are_committed():
+    out = _manage("makemigrations", "--check", "--dry-run", DEBUG="true")
+    assert out.returncode == 0, out.stdout + out.stderr

@@ -1,0 +1,39 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from clinic import views
+from clinic.forms import LoginForm
+
+api_patterns = [
+    path("", include("clinic.api_urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path(
+        "accounts/login/",
+        login_not_required(
+            auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True)
+        ),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("patients/", include("patients.urls")),
+    path("plans/", include("treatments.urls")),
+    path("schedule/", include("appointments.urls")),
+    path("api/v1/", include((api_patterns, "api"))),
+]
+
+handler403 = "clinic.views.error_403"
+handler404 = "clinic.views.error_404"
+handler500 = "clinic.views.error_500"
+
+admin.site.site_header = "Phoresis administration"
+admin.site.site_title = "Phoresis"

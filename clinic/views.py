@@ -1,0 +1,75 @@
+import logging
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
+from django.shortcuts import render
+from django.template import loader
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from kombu import Connection
+
+from clinic.roles import role_of
+
+logger = logging.getLogger(__name__)
+
+
+def database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception:
+        logger.warning("healthz: database unreachable", exc_info=True)
+        return False
+    return True
+
+
+def broker_ok() -> bool:
+    """Connect to the broker with a short, bounded timeout (never hang)."""
+    try:
+        with Connection(
+            settings.CELERY_BROKER_URL,
+            connect_timeout=1,
+            transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+        ) as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)
+    except Exception:
+        logger.warning("healthz: broker unreachable")
+        return False
+    return True
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    db = database_ok()
+    body = {
+        "status": "ok" if db else "error",
+        "database": "ok" if db else "down",
+        "broker": "ok" if broker_ok() else "down",
+    }
+    return JsonResponse(body, status=200 if db else 503)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "home.html", {"role": role_of(request.user)})
+
+
+@login_not_required
+def error_403(request: HttpRequest, exception=None) -> HttpResponse:
+    return render(request, "403.html", status=403)
+
+
+@login_not_required
+def error_404(request: HttpRequest, exception=None) -> HttpResponse:
+    return render(request, "404.html", status=404)
+
+
+@login_not_required
+def error_500(request: HttpRequest) -> HttpResponse:
+    # No request context: the database may be what failed.
+    body = loader.get_template("500.html").render({"CLINIC_NAME": settings.CLINIC_NAME})
+    return HttpResponseServerError(body)
