@@ -1,14 +1,23 @@
-"""The /api/v1/ router: each app registers its viewsets here."""
+"""The /api/v1/ router: each app's api.py registers its viewsets."""
 
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from appointments.api import register as register_appointments
 from clinic.api import TokenView
+from clinic.users_api import register as register_users
+from patients.api import register as register_patients
+from treatments.api import register as register_treatments
 
 router = DefaultRouter()
 router.include_format_suffixes = False
+register_users(router)
+register_patients(router)
+register_treatments(router)
+extra_patterns = register_appointments(router)
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="token"),
+    *extra_patterns,
     *router.urls,
 ]

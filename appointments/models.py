@@ -1,0 +1,247 @@
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from clinic.models import TimeStampedModel
+from patients.models import Patient
+from treatments.models import Modality, TreatmentPlan
+
+
+def _calendar_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Therapist(TimeStampedModel):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="therapist")
+    display_name = models.CharField(max_length=120)
+    modalities = models.JSONField(default=list, help_text="Modalities this therapist gives.")
+    is_active = models.BooleanField(default=True)
+    calendar_token = models.CharField(max_length=64, unique=True, default=_calendar_token, editable=False)
+
+    class Meta:
+        ordering = ["display_name"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class WorkingHours(models.Model):
+    """A weekly block of working time in clinic local time; several a day."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, "Monday"
+        TUESDAY = 1, "Tuesday"
+        WEDNESDAY = 2, "Wednesday"
+        THURSDAY = 3, "Thursday"
+        FRIDAY = 4, "Friday"
+        SATURDAY = 5, "Saturday"
+        SUNDAY = 6, "Sunday"
+
+    therapist = models.ForeignKey(Therapist, on_delete=models.CASCADE, related_name="working_hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start_time = models.TimeField()
+    end_time = models.TimeField()
+
+    class Meta:
+        ordering = ["therapist", "weekday", "start_time"]
+        verbose_name_plural = "working hours"
+        constraints = [
+            models.CheckConstraint(condition=Q(end_time__gt=F("start_time")), name="hours_end_after_start"),
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="hours_weekday_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.therapist} {self.get_weekday_display()} {self.start_time:%H:%M}–{self.end_time:%H:%M}"
+
+
+class TherapistException(models.Model):
+    """Leave or training (unavailable), or extra hours (available)."""
+
+    class Kind(models.TextChoices):
+        LEAVE = "leave", "Leave"
+        TRAINING = "training", "Training"
+        EXTRA_HOURS = "extra_hours", "Extra hours"
+
+    therapist = models.ForeignKey(Therapist, on_delete=models.CASCADE, related_name="exceptions")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["start"]
+        indexes = [models.Index(fields=["therapist", "start"], name="exception_lookup_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="exception_end_after_start")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.therapist}: {self.get_kind_display()} {self.start:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_available(self) -> bool:
+        return self.kind == self.Kind.EXTRA_HOURS
+
+
+class ClinicClosure(models.Model):
+    """A day or days the whole clinic is closed (holiday, building work)."""
+
+    start_date = models.DateField()
+    end_date = models.DateField()
+    reason = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["start_date"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="closure_end_after_start")
+        ]
+
+    def __str__(self) -> str:
+        return f"Closed {self.start_date}–{self.end_date}: {self.reason}"
+
+
+class Room(TimeStampedModel):
+    name = models.CharField(max_length=60, unique=True)
+    modalities = models.JSONField(default=list, help_text="Modalities this room supports.")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Device(TimeStampedModel):
+    class Kind(models.TextChoices):
+        IONTOPHORESIS = "iontophoresis", "Iontophoresis generator"
+        ULTRASOUND = "ultrasound", "Therapeutic ultrasound"
+        TAP_WATER = "tap_water", "Tap-water iontophoresis unit"
+
+    # Which device kind each modality needs (R3).
+    KIND_FOR_MODALITY = {
+        Modality.IONTOPHORESIS: Kind.IONTOPHORESIS,
+        Modality.PHONOPHORESIS: Kind.ULTRASOUND,
+        Modality.TAP_WATER: Kind.TAP_WATER,
+    }
+
+    name = models.CharField(max_length=80)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    serial_number = models.CharField(max_length=60, unique=True)
+    home_room = models.ForeignKey(
+        Room, on_delete=models.SET_NULL, null=True, blank=True, related_name="devices"
+    )
+    in_service = models.BooleanField(default=True)
+    calibration_due = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["kind", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.serial_number})"
+
+
+class Appointment(TimeStampedModel):
+    """One session of a plan. On PostgreSQL, exclusion constraints (migration
+    0002) make overlapping non-cancelled appointments of one therapist, room,
+    device or patient impossible (R1)."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        CONFIRMED = "confirmed", "Confirmed"
+        CHECKED_IN = "checked_in", "Checked in"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+        NO_SHOW = "no_show", "No-show"
+
+    # Statuses that hold their slot and count toward the plan (R1, R4).
+    ACTIVE_STATUSES = (Status.SCHEDULED, Status.CONFIRMED, Status.CHECKED_IN, Status.COMPLETED)
+    UPCOMING_STATUSES = (Status.SCHEDULED, Status.CONFIRMED)
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments")
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="appointments")
+    therapist = models.ForeignKey(Therapist, on_delete=models.PROTECT, related_name="appointments")
+    room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="appointments")
+    device = models.ForeignKey(
+        Device, on_delete=models.PROTECT, related_name="appointments", null=True, blank=True
+    )
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.SCHEDULED)
+    sequence = models.PositiveIntegerField(default=0, help_text="Bumped on every change (calendar SEQUENCE).")
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    checked_in_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    no_show_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=200, blank=True)
+    late_cancellation = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["start", "id"]
+        indexes = [
+            models.Index(fields=["start"], name="appt_start_idx"),
+            models.Index(fields=["therapist", "start"], name="appt_therapist_start_idx"),
+            models.Index(fields=["room", "start"], name="appt_room_start_idx"),
+            models.Index(fields=["device", "start"], name="appt_device_start_idx"),
+            models.Index(fields=["patient", "start"], name="appt_patient_start_idx"),
+            models.Index(fields=["plan", "status"], name="appt_plan_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="appointment_end_after_start")
+        ]
+
+    def __str__(self) -> str:
+        return f"Appointment {self.pk} {self.start:%Y-%m-%d %H:%M} ({self.get_status_display()})"
+
+
+class AppointmentChange(models.Model):
+    """History of an appointment's slot: one row per reschedule (the old slot)
+    and per status change."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="changes")
+    changed_at = models.DateTimeField(auto_now_add=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=20)
+    old_start = models.DateTimeField(null=True, blank=True)
+    old_end = models.DateTimeField(null=True, blank=True)
+    old_therapist = models.ForeignKey(
+        Therapist, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    old_room = models.ForeignKey(Room, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    old_status = models.CharField(max_length=12, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} of appointment {self.appointment_id} at {self.changed_at:%Y-%m-%d %H:%M}"
+
+
+class WaitlistEntry(TimeStampedModel):
+    """A patient who wants an earlier or a specific slot for a plan."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="waitlist_entries")
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.CASCADE, related_name="waitlist_entries")
+    preferred_weekdays = models.JSONField(default=list, blank=True, help_text="0 = Monday … 6 = Sunday")
+    preferred_time_from = models.TimeField(null=True, blank=True)
+    preferred_time_to = models.TimeField(null=True, blank=True)
+    earliest_date = models.DateField(null=True, blank=True)
+    latest_date = models.DateField(null=True, blank=True)
+    notes = models.CharField(max_length=200, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "waitlist entries"
+
+    def __str__(self) -> str:
+        return f"Waitlist: patient {self.patient_id}, plan {self.plan_id}"

@@ -1,0 +1,65 @@
+"""`/api/v1/users/`: staff accounts and their role (clinic admins only)."""
+
+from django.contrib.auth.models import Group, User
+from django.contrib.auth.password_validation import validate_password
+from django.db import transaction
+from rest_framework import serializers, viewsets
+from rest_framework.routers import DefaultRouter
+
+from clinic.roles import HasRole, Role, role_of
+
+
+class UserSerializer(serializers.ModelSerializer):
+    role = serializers.ChoiceField(choices=Role.choices)
+    password = serializers.CharField(write_only=True, required=False, style={"input_type": "password"})
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "first_name", "last_name", "email", "role", "is_active", "password"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["role"] = role_of(instance)
+        return data
+
+    def validate(self, attrs):
+        password = attrs.get("password")
+        if self.instance is None and not password:
+            raise serializers.ValidationError({"password": "A new user needs a password."})
+        if password:
+            candidate = self.instance or User(
+                username=attrs.get("username", ""), email=attrs.get("email", "")
+            )
+            try:
+                validate_password(password, candidate)
+            except Exception as exc:  # Django's ValidationError → field error
+                raise serializers.ValidationError(
+                    {"password": list(getattr(exc, "messages", [str(exc)]))}
+                ) from exc
+        return attrs
+
+    @transaction.atomic
+    def save(self, **kwargs):
+        role = self.validated_data.pop("role", None)
+        password = self.validated_data.pop("password", None)
+        user = super().save(**kwargs)
+        if password:
+            user.set_password(password)
+        user.is_staff = role == Role.CLINIC_ADMIN if role else user.is_staff
+        user.save()
+        if role:
+            user.groups.remove(*Group.objects.filter(name__in=Role.values))
+            user.groups.add(Group.objects.get(name=role))
+            user._phoresis_roles = None
+        return user
+
+
+class UserViewSet(viewsets.ModelViewSet):
+    serializer_class = UserSerializer
+    permission_classes = [HasRole.for_roles(Role.CLINIC_ADMIN)]
+    queryset = User.objects.prefetch_related("groups").order_by("username")
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+
+
+def register(router: DefaultRouter) -> None:
+    router.register("users", UserViewSet, basename="user")

@@ -1,0 +1,76 @@
+from django.conf import settings
+from django.db import models
+from phonenumber_field.modelfields import PhoneNumberField
+
+from clinic.models import TimeStampedModel
+
+
+class Patient(TimeStampedModel):
+    class Sex(models.TextChoices):
+        FEMALE = "female", "Female"
+        MALE = "male", "Male"
+        OTHER = "other", "Other"
+        UNKNOWN = "unknown", "Prefer not to say"
+
+    mrn = models.CharField("MRN", max_length=12, unique=True, editable=False)
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField()
+    sex = models.CharField(max_length=10, choices=Sex.choices, blank=True)
+    email = models.EmailField(blank=True)
+    phone = PhoneNumberField(blank=True)
+    reminder_opt_in = models.BooleanField(
+        "email reminders", default=True, help_text="The patient agreed to receive appointment emails."
+    )
+    referring_provider = models.CharField(max_length=200, blank=True)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+        indexes = [
+            models.Index(fields=["last_name", "first_name"], name="patient_name_idx"),
+            models.Index(fields=["date_of_birth"], name="patient_dob_idx"),
+            models.Index(fields=["phone"], name="patient_phone_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.last_name}, {self.first_name} ({self.mrn})"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class Screening(TimeStampedModel):
+    """One safety screening (DOMAIN.md "Safety"). A review is a new row: the
+    history is kept, the newest is current."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="screenings")
+    screened_at = models.DateTimeField()
+    screened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    pacemaker = models.BooleanField(
+        "implanted pacemaker, defibrillator or other electronic implant", default=False
+    )
+    pregnancy = models.BooleanField("pregnant or may be pregnant", default=False)
+    metal_implant_at_site = models.BooleanField("metal implant in the treatment area", default=False)
+    broken_skin_at_site = models.BooleanField("broken or irritated skin at the site", default=False)
+    impaired_sensation = models.BooleanField("impaired sensation at the site", default=False)
+    malignancy_at_site = models.BooleanField("malignancy in the area", default=False)
+    infection_or_thrombosis_at_site = models.BooleanField(
+        "active infection, DVT or thrombophlebitis in the area", default=False
+    )
+    epilepsy = models.BooleanField(default=False)
+    open_growth_plates = models.BooleanField(
+        "child with open growth plates under an ultrasound site", default=False
+    )
+    drug_allergy = models.BooleanField("allergy or sensitivity to the chosen drug", default=False)
+    drug_allergy_details = models.TextField(blank=True)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-screened_at", "-id"]
+        get_latest_by = "screened_at"
+        indexes = [models.Index(fields=["patient", "-screened_at"], name="screening_current_idx")]
+
+    def __str__(self) -> str:
+        return f"Screening of {self.patient_id} at {self.screened_at:%Y-%m-%d}"
