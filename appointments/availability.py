@@ -1,0 +1,367 @@
+"""Who and what is free when: the rules R1–R3 and R5 evaluated against data
+loaded in bulk for a date range.
+
+Booking (one slot), series booking (a few) and the slot finder (thousands of
+candidates) all ask the same `Schedule`, so each rule exists once. A Schedule
+runs a fixed number of queries whatever the range or the number of
+candidates; the PostgreSQL exclusion constraints remain the last word on R1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_left
+from collections import defaultdict
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Q
+
+from appointments.models import (
+    Appointment,
+    ClinicClosure,
+    Device,
+    Room,
+    Therapist,
+    TherapistException,
+    WorkingHours,
+)
+from treatments.models import TreatmentPlan
+
+Interval = tuple[dt.datetime, dt.datetime]
+
+
+def clinic_tz() -> ZoneInfo:
+    return ZoneInfo(settings.CLINIC_TIME_ZONE)
+
+
+def local_datetime(day: dt.date, at: dt.time) -> dt.datetime:
+    """The aware instant of a wall-clock time on a local date (DST-safe: the
+    zone's offset on that date, not today's)."""
+    return dt.datetime.combine(day, at, tzinfo=clinic_tz())
+
+
+def local_day_bounds(day: dt.date) -> Interval:
+    return local_datetime(day, dt.time.min), local_datetime(day + dt.timedelta(days=1), dt.time.min)
+
+
+def hhmm(moment: dt.datetime) -> str:
+    return moment.astimezone(clinic_tz()).strftime("%H:%M")
+
+
+def span(start: dt.datetime, end: dt.datetime) -> str:
+    """'10:00–10:30' in clinic time (with the date when it is not obvious)."""
+    return f"{hhmm(start)}–{hhmm(end)}"
+
+
+def local_date(moment: dt.datetime) -> dt.date:
+    return moment.astimezone(clinic_tz()).date()
+
+
+def week_key(moment: dt.datetime) -> tuple[int, int]:
+    """The calendar week (ISO, Monday first) of an instant, in clinic time."""
+    iso = local_date(moment).isocalendar()
+    return iso.year, iso.week
+
+
+def _overlaps(a: Interval, b: Interval) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def _merge(intervals: list[Interval]) -> list[Interval]:
+    merged: list[Interval] = []
+    for start, end in sorted(intervals):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _subtract(windows: list[Interval], holes: list[Interval]) -> list[Interval]:
+    result = []
+    for start, end in windows:
+        pieces = [(start, end)]
+        for h_start, h_end in holes:
+            next_pieces = []
+            for p_start, p_end in pieces:
+                if not _overlaps((p_start, p_end), (h_start, h_end)):
+                    next_pieces.append((p_start, p_end))
+                    continue
+                if p_start < h_start:
+                    next_pieces.append((p_start, h_start))
+                if h_end < p_end:
+                    next_pieces.append((h_end, p_end))
+            pieces = next_pieces
+        result.extend(pieces)
+    return result
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a slot cannot be booked. `field` is the form/API field it
+    belongs to; `conflict` is set for R1 (resource already taken → 409)."""
+
+    field: str
+    message: str
+    conflict: dict | None = None
+
+
+@dataclass
+class Busy:
+    """Non-cancelled appointments per resource, sorted by start."""
+
+    by_key: dict[tuple[str, int], list[tuple[dt.datetime, dt.datetime, int]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+
+    def add(self, kind: str, key: int | None, start: dt.datetime, end: dt.datetime, appt_id: int) -> None:
+        if key is None:
+            return
+        rows = self.by_key[(kind, key)]
+        rows.insert(bisect_left(rows, (start, end, appt_id)), (start, end, appt_id))
+
+    def clashes(self, kind: str, key: int, start: dt.datetime, end: dt.datetime):
+        for b_start, b_end, appt_id in self.by_key.get((kind, key), ()):
+            if b_start >= end:
+                break
+            if b_end > start:
+                yield b_start, b_end, appt_id
+
+
+class Schedule:
+    """Everything needed to judge slots for one plan between two local dates."""
+
+    def __init__(
+        self,
+        *,
+        plan: TreatmentPlan,
+        date_from: dt.date,
+        date_to: dt.date,
+        exclude_appointment_id: int | None = None,
+    ) -> None:
+        self.plan = plan
+        self.modality = plan.modality
+        self.exclude_id = exclude_appointment_id
+        self.range_start = local_day_bounds(date_from)[0]
+        self.range_end = local_day_bounds(date_to)[1]
+
+        self.therapists = {
+            t.id: t for t in Therapist.objects.filter(is_active=True) if self.modality in (t.modalities or [])
+        }
+        self.rooms = {
+            r.id: r for r in Room.objects.filter(is_active=True) if self.modality in (r.modalities or [])
+        }
+        device_kind = Device.KIND_FOR_MODALITY[self.modality]
+        self.devices = {d.id: d for d in Device.objects.filter(kind=device_kind)}
+        self.closed_days: dict[dt.date, str] = {}
+        for closure in ClinicClosure.objects.filter(end_date__gte=date_from, start_date__lte=date_to):
+            day = closure.start_date
+            while day <= closure.end_date:
+                self.closed_days[day] = closure.reason
+                day += dt.timedelta(days=1)
+        self.hours: dict[int, dict[int, list[tuple[dt.time, dt.time]]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
+        for wh in WorkingHours.objects.filter(therapist_id__in=self.therapists):
+            self.hours[wh.therapist_id][wh.weekday].append((wh.start_time, wh.end_time))
+        self.extra: dict[int, list[Interval]] = defaultdict(list)
+        self.away: dict[int, list[tuple[dt.datetime, dt.datetime, str]]] = defaultdict(list)
+        for exc in TherapistException.objects.filter(
+            therapist_id__in=self.therapists, start__lt=self.range_end, end__gt=self.range_start
+        ):
+            if exc.is_available:
+                self.extra[exc.therapist_id].append((exc.start, exc.end))
+            else:
+                self.away[exc.therapist_id].append((exc.start, exc.end, exc.get_kind_display()))
+
+        self.busy = Busy()
+        self.names: dict[tuple[str, int], str] = {}
+        rows = (
+            Appointment.objects.filter(start__lt=self.range_end, end__gt=self.range_start)
+            .exclude(status=Appointment.Status.CANCELLED)
+            .filter(
+                Q(therapist_id__in=self.therapists)
+                | Q(room_id__in=self.rooms)
+                | Q(device_id__in=self.devices)
+                | Q(patient_id=plan.patient_id)
+            )
+            .values_list("id", "start", "end", "therapist_id", "room_id", "device_id", "patient_id")
+        )
+        for appt_id, start, end, therapist_id, room_id, device_id, patient_id in rows:
+            if appt_id == exclude_appointment_id:
+                continue
+            self._add_busy(appt_id, start, end, therapist_id, room_id, device_id, patient_id)
+
+        # R5 needs all of the plan's live sessions, inside the range or not.
+        self.plan_sessions: list[tuple[dt.datetime, int]] = sorted(
+            (start, appt_id)
+            for appt_id, start in Appointment.objects.filter(
+                plan_id=plan.id, status__in=Appointment.ACTIVE_STATUSES
+            ).values_list("id", "start")
+            if appt_id != exclude_appointment_id
+        )
+
+    # -- bookkeeping -------------------------------------------------------
+    def _add_busy(self, appt_id, start, end, therapist_id, room_id, device_id, patient_id) -> None:
+        self.busy.add("therapist", therapist_id, start, end, appt_id)
+        self.busy.add("room", room_id, start, end, appt_id)
+        self.busy.add("device", device_id, start, end, appt_id)
+        if patient_id == self.plan.patient_id:
+            self.busy.add("patient", patient_id, start, end, appt_id)
+
+    def hold(self, start: dt.datetime, end: dt.datetime, *, therapist, room, device) -> None:
+        """Count a slot as taken (series booking places occurrences in turn)."""
+        self._add_busy(
+            0, start, end, therapist.id, room.id, device.id if device else None, self.plan.patient_id
+        )
+        self.plan_sessions.append((start, 0))
+        self.plan_sessions.sort()
+
+    # -- R2: working hours, exceptions, closures ---------------------------
+    def available_windows(self, therapist_id: int, day: dt.date) -> list[Interval]:
+        if day in self.closed_days:
+            return []
+        windows = [
+            (local_datetime(day, start), local_datetime(day, end))
+            for start, end in self.hours.get(therapist_id, {}).get(day.weekday(), [])
+        ]
+        day_bounds = local_day_bounds(day)
+        windows += [w for w in self.extra.get(therapist_id, []) if _overlaps(w, day_bounds)]
+        holes = [(s, e) for s, e, _ in self.away.get(therapist_id, [])]
+        return _subtract(_merge(windows), holes)
+
+    def working_problems(self, therapist: Therapist, start: dt.datetime, end: dt.datetime) -> list[Problem]:
+        day = local_date(start)
+        if day in self.closed_days:
+            return [Problem("start", f"The clinic is closed on {day:%a %d %b %Y} ({self.closed_days[day]}).")]
+        for a_start, a_end, kind in self.away.get(therapist.id, []):
+            if _overlaps((a_start, a_end), (start, end)):
+                return [Problem("start", f"{therapist} is away ({kind.lower()}) {span(a_start, a_end)}.")]
+        if any(
+            w_start <= start and end <= w_end for w_start, w_end in self.available_windows(therapist.id, day)
+        ):
+            return []
+        return [
+            Problem("start", f"{span(start, end)} on {day:%a %d %b} is outside {therapist}'s working hours.")
+        ]
+
+    # -- R1 ------------------------------------------------------------------
+    def _taken(self, kind: str, obj, start: dt.datetime, end: dt.datetime, label: str) -> list[Problem]:
+        problems = []
+        for b_start, b_end, appt_id in self.busy.clashes(kind, obj.id, start, end):
+            message = f"{label} is booked {span(b_start, b_end)}."
+            conflict = {
+                "resource": kind,
+                "id": obj.id,
+                "name": label,
+                "start": b_start.isoformat(),
+                "end": b_end.isoformat(),
+                "appointment": appt_id or None,
+                "message": message,
+            }
+            problems.append(Problem(kind if kind != "patient" else "start", message, conflict))
+        return problems
+
+    def therapist_problems(self, therapist: Therapist, start: dt.datetime, end: dt.datetime) -> list[Problem]:
+        if therapist.id not in self.therapists:
+            return [
+                Problem("therapist", f"{therapist} does not give {self.plan.get_modality_display().lower()}.")
+            ]
+        return self.working_problems(therapist, start, end) + self._taken(
+            "therapist", therapist, start, end, str(therapist)
+        )
+
+    def patient_problems(self, start: dt.datetime, end: dt.datetime) -> list[Problem]:
+        return self._taken("patient", self.plan.patient, start, end, "The patient")
+
+    # -- R3 --------------------------------------------------------------------
+    def room_problems(self, room: Room, start: dt.datetime, end: dt.datetime) -> list[Problem]:
+        if room.id not in self.rooms:
+            return [Problem("room", f"{room} is not set up for {self.plan.get_modality_display().lower()}.")]
+        return self._taken("room", room, start, end, str(room))
+
+    def device_problems(self, device: Device, start: dt.datetime, end: dt.datetime) -> list[Problem]:
+        if device.id not in self.devices:
+            kind = Device.Kind(Device.KIND_FOR_MODALITY[self.modality]).label.lower()
+            return [Problem("device", f"{device} is not a {kind}.")]
+        if not device.in_service:
+            return [Problem("device", f"{device} is out of service.")]
+        day = local_date(start)
+        if device.calibration_due and device.calibration_due < day:
+            return [
+                Problem("device", f"{device} is past its calibration due date ({device.calibration_due}).")
+            ]
+        return self._taken("device", device, start, end, str(device))
+
+    def pick_room(self, start, end, *, prefer: Room | None = None) -> Room | None:
+        ordered = sorted(self.rooms.values(), key=lambda r: (prefer is None or r.id != prefer.id, r.name))
+        return next((r for r in ordered if not self.room_problems(r, start, end)), None)
+
+    def pick_device(self, start, end, *, room: Room | None = None) -> Device | None:
+        ordered = sorted(
+            self.devices.values(), key=lambda d: (room is None or d.home_room_id != room.id, d.name, d.id)
+        )
+        return next((d for d in ordered if not self.device_problems(d, start, end)), None)
+
+    # -- R5 ------------------------------------------------------------------
+    def plan_problems(self, start: dt.datetime) -> list[Problem]:
+        plan = self.plan
+        gap = dt.timedelta(hours=plan.min_interval_hours)
+        problems = []
+        for other, _ in self.plan_sessions:
+            if abs(other - start) < gap:
+                problems.append(
+                    Problem(
+                        "start",
+                        f"Sessions of this plan must be at least {plan.min_interval_hours} h apart; "
+                        f"another is on {other.astimezone(clinic_tz()):%a %d %b %H:%M}.",
+                    )
+                )
+                break
+        week = week_key(start)
+        in_week = sum(1 for other, _ in self.plan_sessions if week_key(other) == week)
+        if in_week >= plan.frequency_per_week:
+            problems.append(
+                Problem(
+                    "start",
+                    f"This plan allows {plan.frequency_per_week} session(s) a week; "
+                    f"the week of {local_date(start):%d %b} already has {in_week}.",
+                )
+            )
+        return problems
+
+    # -- a whole slot --------------------------------------------------------
+    def slot_problems(
+        self,
+        start: dt.datetime,
+        end: dt.datetime,
+        *,
+        therapist: Therapist,
+        room: Room | None,
+        device: Device | None,
+    ) -> tuple[list[Problem], Room | None, Device | None]:
+        """Check one slot; pick a free room and device when none is given."""
+        problems = self.therapist_problems(therapist, start, end)
+        problems += self.patient_problems(start, end)
+        problems += self.plan_problems(start)
+        if room is None:
+            room = self.pick_room(start, end)
+            if room is None:
+                problems.append(
+                    Problem(
+                        "room",
+                        f"No {self.plan.get_modality_display().lower()} room is free {span(start, end)}.",
+                    )
+                )
+        else:
+            problems += self.room_problems(room, start, end)
+        if device is None:
+            device = self.pick_device(start, end, room=room)
+            if device is None:
+                kind = Device.Kind(Device.KIND_FOR_MODALITY[self.modality]).label.lower()
+                problems.append(Problem("device", f"No {kind} is free and in service {span(start, end)}."))
+        else:
+            problems += self.device_problems(device, start, end)
+        return problems, room, device

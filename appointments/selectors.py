@@ -1,0 +1,189 @@
+"""Reads used by several views and the API: each runs a fixed number of
+queries however many appointments there are."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from appointments.availability import Schedule, clinic_tz, local_date, local_day_bounds
+from appointments.models import Appointment, Therapist, WaitlistEntry
+from treatments.models import TreatmentPlan
+
+
+def with_session_number(queryset: QuerySet[Appointment]) -> QuerySet[Appointment]:
+    """Annotate "k of N": k counts the plan's live sessions up to this one."""
+    earlier = (
+        Appointment.objects.filter(
+            plan_id=OuterRef("plan_id"), status__in=Appointment.ACTIVE_STATUSES, start__lte=OuterRef("start")
+        )
+        .order_by()
+        .values("plan_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return queryset.annotate(
+        session_number=Coalesce(Subquery(earlier, output_field=IntegerField()), Value(0)),
+    )
+
+
+def appointment_list(queryset: QuerySet[Appointment] | None = None) -> QuerySet[Appointment]:
+    queryset = queryset if queryset is not None else Appointment.objects.all()
+    return with_session_number(
+        queryset.select_related("patient", "plan", "plan__medication", "therapist", "room", "device")
+    )
+
+
+def appointments_between(
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+    therapist: int | None = None,
+    room: int | None = None,
+    include_cancelled: bool = False,
+) -> QuerySet[Appointment]:
+    queryset = Appointment.objects.filter(start__lt=end, end__gt=start)
+    if not include_cancelled:
+        queryset = queryset.exclude(status=Appointment.Status.CANCELLED)
+    if therapist:
+        queryset = queryset.filter(therapist_id=therapist)
+    if room:
+        queryset = queryset.filter(room_id=room)
+    return appointment_list(queryset).order_by("start", "therapist__display_name", "id")
+
+
+def appointments_for_day(*, day: dt.date, therapist: int | None = None, room: int | None = None):
+    start, end = local_day_bounds(day)
+    return appointments_between(start=start, end=end, therapist=therapist, room=room, include_cancelled=True)
+
+
+@dataclass(frozen=True)
+class Slot:
+    start: dt.datetime
+    end: dt.datetime
+    therapist: Therapist
+    room: object
+    device: object
+
+
+def slots_free(
+    *,
+    plan: TreatmentPlan,
+    date_from: dt.date,
+    date_to: dt.date,
+    therapist: int | None = None,
+    step_minutes: int = 15,
+    limit: int | None = 200,
+    now: dt.datetime | None = None,
+) -> list[Slot]:
+    """Free slots for one session of the plan: a therapist who gives the
+    modality and works then, a suitable room and device, the patient free,
+    and the plan's spacing (R5) kept. A fixed number of queries for any range."""
+    now = now or timezone.now()
+    schedule = Schedule(plan=plan, date_from=date_from, date_to=date_to)
+    length = dt.timedelta(minutes=plan.session_minutes)
+    step = dt.timedelta(minutes=step_minutes)
+    therapists = [t for t in schedule.therapists.values() if therapist is None or t.id == therapist]
+    therapists.sort(key=lambda t: t.display_name)
+    slots: list[Slot] = []
+    day = date_from
+    while day <= date_to:
+        starts: dict[dt.datetime, list[Therapist]] = {}
+        for candidate in therapists:
+            for w_start, w_end in schedule.available_windows(candidate.id, day):
+                moment = w_start
+                while moment + length <= w_end:
+                    starts.setdefault(moment, []).append(candidate)
+                    moment += step
+        for moment in sorted(starts):
+            if moment < now:
+                continue
+            end = moment + length
+            if schedule.patient_problems(moment, end) or schedule.plan_problems(moment):
+                continue
+            for candidate in starts[moment]:
+                if any(schedule.busy.clashes("therapist", candidate.id, moment, end)):
+                    continue
+                room = schedule.pick_room(moment, end)
+                device = schedule.pick_device(moment, end, room=room) if room else None
+                if room is None or device is None:
+                    continue
+                slots.append(Slot(moment, end, candidate, room, device))
+                if limit and len(slots) >= limit:
+                    return slots
+        day += dt.timedelta(days=1)
+    return slots
+
+
+def next_free_slot(
+    *, plan: TreatmentPlan, after: dt.datetime, prefer_therapist: int | None = None
+) -> Slot | None:
+    """After a session of a series is cancelled: the next slot that still
+    respects the plan; the same time of day (and therapist) first."""
+    start_day = max(local_date(after), local_date(timezone.now()))
+    slots = slots_free(plan=plan, date_from=start_day, date_to=start_day + dt.timedelta(weeks=4), limit=None)
+    wanted = after.astimezone(clinic_tz()).time()
+    same_time = [s for s in slots if s.start.astimezone(clinic_tz()).time() == wanted]
+    same_therapist = [s for s in same_time if s.therapist.id == prefer_therapist]
+    for choice in (same_therapist, same_time, slots):
+        if choice:
+            return choice[0]
+    return None
+
+
+def entry_fits(entry: WaitlistEntry, start: dt.datetime, end: dt.datetime, modality: str) -> bool:
+    """Would this waitlist entry take the slot (modality, weekday, time window, dates)?"""
+    local_start, local_end = start.astimezone(clinic_tz()), end.astimezone(clinic_tz())
+    day = local_start.date()
+    return (
+        entry.plan.modality == modality
+        and (not entry.preferred_weekdays or day.weekday() in entry.preferred_weekdays)
+        and (not entry.preferred_time_from or local_start.time() >= entry.preferred_time_from)
+        and (not entry.preferred_time_to or local_end.time() <= entry.preferred_time_to)
+        and (not entry.earliest_date or entry.earliest_date <= day)
+        and (not entry.latest_date or entry.latest_date >= day)
+    )
+
+
+def _active_entries() -> QuerySet[WaitlistEntry]:
+    return (
+        WaitlistEntry.objects.filter(is_active=True, plan__status=TreatmentPlan.Status.ACTIVE)
+        .select_related("patient", "plan")
+        .order_by("created_at", "id")
+    )
+
+
+def waitlist_matches(*, start: dt.datetime, end: dt.datetime, modality: str, exclude_plan: int | None = None):
+    """Active waitlist entries that would take a freed slot."""
+    entries = _active_entries().filter(plan__modality=modality).exclude(plan_id=exclude_plan)
+    return [e for e in entries if entry_fits(e, start, end, modality)]
+
+
+def freed_slots(*, now: dt.datetime | None = None, days_back: int = 7) -> list[tuple[Appointment, list]]:
+    """Future visits cancelled lately, each with the waitlist entries that fit."""
+    now = now or timezone.now()
+    cancelled = (
+        Appointment.objects.filter(
+            status=Appointment.Status.CANCELLED,
+            start__gt=now,
+            cancelled_at__gte=now - dt.timedelta(days=days_back),
+        )
+        .select_related("therapist", "room", "plan")
+        .order_by("start")[:50]
+    )
+    entries = list(_active_entries())
+    return [
+        (
+            appt,
+            [
+                e
+                for e in entries
+                if e.plan_id != appt.plan_id and entry_fits(e, appt.start, appt.end, appt.plan.modality)
+            ],
+        )
+        for appt in cancelled
+    ]
