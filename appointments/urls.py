@@ -1,3 +1,22 @@
+from django.urls import path
+
+from appointments import views
+
 app_name = "appointments"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.calendar, name="calendar"),
+    path("events/", views.events, name="events"),
+    path("day/", views.day_sheet, name="day"),
+    path("book/", views.book, name="book"),
+    path("plans/<int:plan_pk>/series/", views.series, name="series"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/cancel/", views.cancel, name="cancel"),
+    path("<int:pk>/reschedule/", views.reschedule, name="reschedule"),
+    path("<int:pk>/move/", views.move, name="move"),
+    path("<int:pk>/check-in/", views.check_in, name="check_in"),
+    path("<int:pk>/no-show/", views.no_show, name="no_show"),
+    path("waitlist/", views.waitlist, name="waitlist"),
+    path("waitlist/add/", views.waitlist_add, name="waitlist_add"),
+    path("waitlist/<int:pk>/remove/", views.waitlist_remove, name="waitlist_remove"),
+]

@@ -1,0 +1,98 @@
+import datetime as dt
+
+from django import forms
+
+from appointments.availability import clinic_tz
+from appointments.models import Room, Therapist, WaitlistEntry
+
+
+class LocalDateTimeField(forms.SplitDateTimeField):
+    """Date and time inputs read in the clinic's time zone."""
+
+    widget = forms.SplitDateTimeWidget(
+        date_attrs={"type": "date"},
+        time_attrs={"type": "time", "step": 300},
+        date_format="%Y-%m-%d",
+        time_format="%H:%M",
+    )
+
+    def compress(self, data_list):
+        value = super().compress(data_list)
+        return value.astimezone(clinic_tz()) if value else value
+
+
+class SeriesForm(forms.Form):
+    start = LocalDateTimeField(label="First session", help_text="Later sessions keep this time of day.")
+    therapist = forms.ModelChoiceField(
+        queryset=Therapist.objects.filter(is_active=True),
+        required=False,
+        empty_label="Any qualified therapist",
+    )
+
+
+class BookForm(forms.Form):
+    start = LocalDateTimeField(label="Start")
+    therapist = forms.ModelChoiceField(
+        queryset=Therapist.objects.filter(is_active=True), required=False, empty_label="Any"
+    )
+    room = forms.ModelChoiceField(
+        queryset=Room.objects.filter(is_active=True), required=False, empty_label="Any free room"
+    )
+
+
+class SlotSearchForm(forms.Form):
+    date_from = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    therapist = forms.ModelChoiceField(
+        queryset=Therapist.objects.filter(is_active=True), required=False, empty_label="Any"
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to"):
+            if data["date_to"] < data["date_from"]:
+                self.add_error("date_to", "The end date must be on or after the start date.")
+            elif data["date_to"] - data["date_from"] > dt.timedelta(days=62):
+                self.add_error("date_to", "Search at most two months at a time.")
+        return data
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(max_length=200, label="Reason for cancelling")
+
+
+class RescheduleForm(forms.Form):
+    start = LocalDateTimeField(label="New start")
+    therapist = forms.ModelChoiceField(
+        queryset=Therapist.objects.filter(is_active=True),
+        required=False,
+        empty_label="Keep the same therapist",
+    )
+
+
+class WaitlistForm(forms.ModelForm):
+    preferred_weekdays = forms.TypedMultipleChoiceField(
+        choices=[(i, name) for i, name in enumerate(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])],
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Preferred days",
+    )
+
+    class Meta:
+        model = WaitlistEntry
+        fields = [
+            "plan",
+            "preferred_weekdays",
+            "preferred_time_from",
+            "preferred_time_to",
+            "earliest_date",
+            "latest_date",
+            "notes",
+        ]
+        widgets = {
+            "preferred_time_from": forms.TimeInput(attrs={"type": "time"}),
+            "preferred_time_to": forms.TimeInput(attrs={"type": "time"}),
+            "earliest_date": forms.DateInput(attrs={"type": "date"}),
+            "latest_date": forms.DateInput(attrs={"type": "date"}),
+        }

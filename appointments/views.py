@@ -1,0 +1,368 @@
+"""Scheduling pages for the front desk and therapists: HTTP only; every
+change goes through appointments.services."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.views.decorators.http import require_GET, require_POST
+
+from appointments import selectors, services
+from appointments.availability import clinic_tz, local_date, local_day_bounds
+from appointments.forms import BookForm, CancelForm, RescheduleForm, SeriesForm, SlotSearchForm, WaitlistForm
+from appointments.models import Appointment, Room, Therapist, WaitlistEntry
+from clinic.forms import add_service_errors
+from clinic.roles import Role, role_required
+from treatments.models import TreatmentPlan
+
+staff = role_required(Role.FRONT_DESK, Role.THERAPIST)  # clinic admins pass every check
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def _today() -> dt.date:
+    return local_date(timezone.now())
+
+
+# -- calendar ----------------------------------------------------------------
+@require_GET
+@staff
+def calendar(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "appointments/calendar.html",
+        {
+            "therapists": Therapist.objects.filter(is_active=True),
+            "rooms": Room.objects.filter(is_active=True),
+            "therapist": _int(request.GET.get("therapist")),
+            "room": _int(request.GET.get("room")),
+        },
+    )
+
+
+def _parse_bound(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    moment = parse_datetime(value.replace(" ", "+"))
+    if moment is None:
+        day = parse_date(value[:10])
+        return local_day_bounds(day)[0] if day else None
+    return moment if timezone.is_aware(moment) else moment.replace(tzinfo=clinic_tz())
+
+
+STATUS_COLOURS = {
+    Appointment.Status.SCHEDULED: "#0d6efd",
+    Appointment.Status.CONFIRMED: "#198754",
+    Appointment.Status.CHECKED_IN: "#fd7e14",
+    Appointment.Status.COMPLETED: "#6c757d",
+    Appointment.Status.NO_SHOW: "#dc3545",
+}
+
+
+@require_GET
+@staff
+def events(request: HttpRequest) -> JsonResponse:
+    """FullCalendar's event feed: ?start=&end=&therapist=&room=."""
+    start, end = _parse_bound(request.GET.get("start")), _parse_bound(request.GET.get("end"))
+    if start is None or end is None or end <= start:
+        return JsonResponse({"detail": "start and end (ISO 8601) are required, end after start."}, status=400)
+    if end - start > dt.timedelta(days=62):
+        return JsonResponse({"detail": "Ask for at most two months at a time."}, status=400)
+    rows = selectors.appointments_between(
+        start=start, end=end, therapist=_int(request.GET.get("therapist")), room=_int(request.GET.get("room"))
+    )
+    movable = Appointment.UPCOMING_STATUSES
+    data = [
+        {
+            "id": a.pk,
+            "title": f"{a.patient.last_name}, {a.patient.first_name[:1]}. · {a.plan.get_modality_display()}",
+            "start": timezone.localtime(a.start).isoformat(),
+            "end": timezone.localtime(a.end).isoformat(),
+            "url": reverse("appointments:detail", args=[a.pk]),
+            "color": STATUS_COLOURS.get(a.status, "#0d6efd"),
+            "editable": a.status in movable,
+            "extendedProps": {
+                "status": a.status,
+                "therapist": a.therapist.display_name,
+                "room": a.room.name,
+                "session": f"{a.session_number} of {a.plan.session_limit}",
+            },
+        }
+        for a in rows
+    ]
+    return JsonResponse(data, safe=False)
+
+
+@require_POST
+@staff
+def move(request: HttpRequest, pk: int) -> JsonResponse:
+    """Drag-to-reschedule from the calendar: the same service as the form."""
+    appointment = get_object_or_404(Appointment, pk=pk)
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        return JsonResponse({"detail": 'Send JSON: {"start": ISO 8601}.'}, status=400)
+    start = _parse_bound(body.get("start"))
+    if start is None:
+        return JsonResponse({"detail": "A new start time is required."}, status=400)
+    try:
+        services.appointment_reschedule(appointment=appointment, start=start, user=request.user)
+    except ValidationError as exc:
+        return JsonResponse(
+            {"detail": " ".join(exc.messages)}, status=409 if hasattr(exc, "conflicts") else 400
+        )
+    return JsonResponse({"detail": "Moved."})
+
+
+# -- day sheet -----------------------------------------------------------------
+@require_GET
+@staff
+def day_sheet(request: HttpRequest) -> HttpResponse:
+    day = parse_date(request.GET.get("date") or "") or _today()
+    rows = list(
+        selectors.appointments_for_day(
+            day=day, therapist=_int(request.GET.get("therapist")), room=_int(request.GET.get("room"))
+        )
+    )
+    return render(
+        request,
+        "appointments/day_sheet.html",
+        {
+            "day": day,
+            "is_today": day == _today(),
+            "previous": day - dt.timedelta(days=1),
+            "next": day + dt.timedelta(days=1),
+            "appointments": rows,
+            "therapists": Therapist.objects.filter(is_active=True),
+            "rooms": Room.objects.filter(is_active=True),
+            "therapist": _int(request.GET.get("therapist")),
+            "room": _int(request.GET.get("room")),
+            "counts": {s: sum(1 for a in rows if a.status == s) for s in Appointment.Status.values},
+        },
+    )
+
+
+def _back(request: HttpRequest, appointment: Appointment) -> HttpResponse:
+    target = request.POST.get("next")
+    if target and target.startswith("/") and not target.startswith("//"):
+        return redirect(target)
+    return redirect("appointments:detail", pk=appointment.pk)
+
+
+def _simple_action(request: HttpRequest, pk: int, service, done: str) -> HttpResponse:
+    appointment = get_object_or_404(Appointment.objects.select_related("patient"), pk=pk)
+    try:
+        service(appointment=appointment, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{appointment.patient.full_name} {done}.")
+    return _back(request, appointment)
+
+
+@require_POST
+@staff
+def check_in(request: HttpRequest, pk: int) -> HttpResponse:
+    return _simple_action(request, pk, services.appointment_check_in, "is checked in")
+
+
+@require_POST
+@staff
+def no_show(request: HttpRequest, pk: int) -> HttpResponse:
+    return _simple_action(request, pk, services.appointment_no_show, "is marked as a no-show")
+
+
+# -- one appointment -------------------------------------------------------------
+def _detail_context(appointment: Appointment, **extra) -> dict:
+    context = {
+        "appointment": appointment,
+        "changes": appointment.changes.select_related("changed_by", "old_therapist", "old_room"),
+        "cancel_form": CancelForm(),
+        "reschedule_form": RescheduleForm(
+            initial={"start": appointment.start.astimezone(clinic_tz()).replace(tzinfo=None)}
+        ),
+        "can_change": appointment.status in Appointment.UPCOMING_STATUSES,
+    }
+    if appointment.status == Appointment.Status.CANCELLED and appointment.start > timezone.now():
+        context["waitlist_matches"] = selectors.waitlist_matches(
+            start=appointment.start,
+            end=appointment.end,
+            modality=appointment.plan.modality,
+            exclude_plan=appointment.plan_id,
+        )
+        if appointment.plan.status == TreatmentPlan.Status.ACTIVE:
+            context["suggestion"] = selectors.next_free_slot(
+                plan=appointment.plan, after=appointment.start, prefer_therapist=appointment.therapist_id
+            )
+    context.update(extra)
+    return context
+
+
+def _load(pk: int) -> Appointment:
+    return get_object_or_404(selectors.appointment_list(), pk=pk)
+
+
+@require_GET
+@staff
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return render(request, "appointments/appointment_detail.html", _detail_context(_load(pk)))
+
+
+@require_POST
+@staff
+def cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    appointment = _load(pk)
+    form = CancelForm(request.POST)
+    if form.is_valid():
+        try:
+            services.appointment_cancel(
+                appointment=appointment, reason=form.cleaned_data["reason"], user=request.user
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "The visit is cancelled.")
+            return redirect("appointments:detail", pk=pk)
+    return render(
+        request,
+        "appointments/appointment_detail.html",
+        _detail_context(appointment, cancel_form=form),
+        status=400,
+    )
+
+
+@require_POST
+@staff
+def reschedule(request: HttpRequest, pk: int) -> HttpResponse:
+    appointment = _load(pk)
+    form = RescheduleForm(request.POST)
+    if form.is_valid():
+        try:
+            services.appointment_reschedule(appointment=appointment, user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "The visit is moved.")
+            return redirect("appointments:detail", pk=pk)
+    context = _detail_context(appointment, reschedule_form=form)
+    return render(request, "appointments/appointment_detail.html", context, status=400)
+
+
+# -- booking ---------------------------------------------------------------------
+def _plan(pk) -> TreatmentPlan:
+    return get_object_or_404(TreatmentPlan.objects.select_related("patient", "medication"), pk=pk)
+
+
+@staff
+def book(request: HttpRequest) -> HttpResponse:
+    """Find a free slot for a plan and book one session."""
+    plan = _plan(_int(request.GET.get("plan") or request.POST.get("plan")))
+    today = _today()
+    search = SlotSearchForm(
+        request.GET or None, initial={"date_from": today, "date_to": today + dt.timedelta(days=14)}
+    )
+    form = BookForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            appointment = services.appointment_book(plan=plan, user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Booked {timezone.localtime(appointment.start):%a %d %b %Y %H:%M}.")
+            return redirect("appointments:detail", pk=appointment.pk)
+    slots = None
+    if search.is_bound and search.is_valid():
+        data = search.cleaned_data
+        therapist = data.get("therapist")
+        slots = selectors.slots_free(
+            plan=plan,
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+            therapist=therapist.id if therapist else None,
+        )
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "appointments/book.html",
+        {"plan": plan, "search": search, "form": form, "slots": slots},
+        status=status,
+    )
+
+
+@staff
+def series(request: HttpRequest, plan_pk: int) -> HttpResponse:
+    """Book all remaining sessions of a plan: preview first, then confirm."""
+    plan = _plan(plan_pk)
+    form = SeriesForm(request.POST or None)
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        start, therapist = form.cleaned_data["start"], form.cleaned_data.get("therapist")
+        try:
+            if request.POST.get("confirm"):
+                booked = services.series_book(plan=plan, start=start, therapist=therapist, user=request.user)
+                messages.success(request, f"Booked {len(booked)} sessions.")
+                return redirect(
+                    f"{reverse('appointments:day')}?date={local_date(booked[0].start).isoformat()}"
+                )
+            preview = services.series_preview(plan=plan, start=start, therapist=therapist)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+            conflicts = getattr(exc, "conflicts", None)
+            if conflicts:
+                preview = services.series_preview(plan=plan, start=start, therapist=therapist)
+    status = 400 if form.errors else 200
+    return render(
+        request, "appointments/series.html", {"plan": plan, "form": form, "preview": preview}, status=status
+    )
+
+
+# -- waitlist --------------------------------------------------------------------
+@require_GET
+@staff
+def waitlist(request: HttpRequest) -> HttpResponse:
+    entries = (
+        WaitlistEntry.objects.filter(is_active=True).select_related("patient", "plan").order_by("created_at")
+    )
+    return render(
+        request,
+        "appointments/waitlist.html",
+        {"entries": entries, "freed": [(a, m) for a, m in selectors.freed_slots() if m]},
+    )
+
+
+@staff
+def waitlist_add(request: HttpRequest) -> HttpResponse:
+    initial = {"plan": _int(request.GET.get("plan"))}
+    form = WaitlistForm(request.POST or None, initial=initial)
+    form.fields["plan"].queryset = TreatmentPlan.objects.filter(
+        status__in=[TreatmentPlan.Status.ACTIVE, TreatmentPlan.Status.DRAFT]
+    ).select_related("patient")
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.waitlist_add(**form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Added to the waitlist.")
+            return redirect("appointments:waitlist")
+    return render(
+        request, "appointments/waitlist_form.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+@require_POST
+@staff
+def waitlist_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    services.waitlist_remove(entry=get_object_or_404(WaitlistEntry, pk=pk))
+    messages.success(request, "Removed from the waitlist.")
+    return redirect("appointments:waitlist")
