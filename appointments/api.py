@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from appointments import selectors, services
 from appointments.availability import local_day_bounds
+from appointments.feeds import therapist_feed
 from appointments.models import Appointment, Device, Room, Therapist
 from clinic.roles import HasRole, Role
 from treatments.models import TreatmentPlan
@@ -308,4 +309,5 @@ def register(router: DefaultRouter) -> list:
     return [
         path("plans/<int:pk>/book-series/", BookSeriesView.as_view(), name="plan-book-series"),
         path("slots/", SlotView.as_view(), name="slots"),
+        path("calendar.ics", therapist_feed, name="calendar-feed"),
     ]

@@ -216,3 +216,14 @@ def test_resources_are_read_by_staff_and_written_by_admins(api, clinic_admin, th
 
 def test_anonymous_api_requests_are_refused():
     assert APIClient().get("/api/v1/appointments/").status_code == 401
+
+
+def test_therapist_calendar_feed_needs_its_token_and_hides_names(client, plan, therapist, room, device, at):
+    services.appointment_book(plan=plan, start=at(0, "10:00"), therapist=therapist)
+    assert client.get("/api/v1/calendar.ics").status_code == 403
+    assert client.get("/api/v1/calendar.ics", {"token": "guess"}).status_code == 403
+    response = client.get("/api/v1/calendar.ics", {"token": therapist.calendar_token})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "BEGIN:VEVENT" in body and "Room 2" in body
+    assert plan.patient.last_name not in body
