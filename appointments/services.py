@@ -29,7 +29,8 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "confirm": (Status.SCHEDULED, Status.CONFIRMED),
     "check_in": (Status.SCHEDULED, Status.CONFIRMED),
     "no_show": (Status.SCHEDULED, Status.CONFIRMED),
-    "complete": (Status.CHECKED_IN,),
+    # Signing the note completes the visit, even if nobody checked the patient in.
+    "complete": (Status.SCHEDULED, Status.CONFIRMED, Status.CHECKED_IN),
 }
 ACTION_WORDS = {
     "cancel": "cancelled",
@@ -536,9 +537,12 @@ def appointment_no_show(
 def appointment_complete(
     *, appointment: Appointment, user=None, now: dt.datetime | None = None
 ) -> Appointment:
-    """Completed when the session note is signed (the notes feature calls this)."""
+    """Completed when the session note is signed (treatments.notes calls this)."""
     appointment = _lock_appointment(appointment.pk)
     _require(appointment, "complete")
+    now = now or timezone.now()
+    if local_date(appointment.start) > local_date(now):
+        raise IllegalTransition({"status": "A visit cannot be completed before its day."})
     return _transition(
         appointment, "completed", user, status=Status.COMPLETED, completed_at=now or timezone.now()
     )

@@ -8,7 +8,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from clinic.exceptions import SchedulingConflict
+from clinic.exceptions import Locked, SchedulingConflict
 
 
 def _django_error_detail(exc: DjangoValidationError):
@@ -20,6 +20,8 @@ def _django_error_detail(exc: DjangoValidationError):
 def exception_handler(exc, context):
     """Services raise Django's ValidationError; the API answers 400 with field
     errors, or 409 with the conflicts for a resource already taken."""
+    if isinstance(exc, Locked):
+        return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, SchedulingConflict):
         body = {"detail": " ".join(exc.messages), "conflicts": exc.conflicts}
         body.update(_django_error_detail(exc) if hasattr(exc, "error_dict") else {})

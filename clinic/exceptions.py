@@ -16,3 +16,12 @@ class SchedulingConflict(ValidationError):
 class IllegalTransition(ValidationError):
     """A status change the state machine does not allow (e.g. check in a
     cancelled visit)."""
+
+
+class Locked(Exception):
+    """The record is locked (a signed note, R10): the API answers 409, pages
+    show the message; nothing is changed."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message

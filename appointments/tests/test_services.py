@@ -192,7 +192,7 @@ def test_check_in_only_on_the_day_and_no_show_only_after_start(plan, therapist, 
         services.appointment_no_show(appointment=appointment, now=at(0, "09:00"))
     checked = services.appointment_check_in(appointment=appointment, now=at(0, "09:50"))
     assert checked.status == Appointment.Status.CHECKED_IN
-    done = services.appointment_complete(appointment=checked)
+    done = services.appointment_complete(appointment=checked, now=at(0, "10:40"))
     assert done.status == Appointment.Status.COMPLETED
 
 
