@@ -44,6 +44,10 @@ class Medication(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.name} {self.concentration}".strip()
 
+    @property
+    def modality_labels(self) -> list[str]:
+        return [Modality(m).label for m in self.modalities if m in Modality.values]
+
 
 class TreatmentPlan(TimeStampedModel):
     """A course of treatment: what is given, where, how often, how many."""

@@ -21,6 +21,9 @@ def plans_with_counts(
     `remaining` and `authorization_alert` (an open plan with
     `rules.authorization_alert_remaining` or fewer sessions left)."""
     queryset = TreatmentPlan.objects.all() if queryset is None else queryset
+    if not queryset.query.order_by:
+        # Meta.ordering is dropped from GROUP BY queries: keep it explicitly.
+        queryset = queryset.order_by(*TreatmentPlan._meta.ordering)
     threshold = (rules or ClinicRules.current()).authorization_alert_remaining
     return (
         queryset.select_related("patient", "medication")
