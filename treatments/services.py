@@ -220,7 +220,7 @@ def plan_update(
     _only_plan_fields(data)
     # Work on the stored row (a bound ModelForm may have changed the caller's
     # instance already); the lock keeps an edit and a status change apart.
-    plan = TreatmentPlan.objects.select_for_update().select_related("medication").get(pk=plan.pk)
+    plan = TreatmentPlan.objects.select_for_update(of=("self",)).select_related("medication").get(pk=plan.pk)
     if plan.is_closed:
         raise IllegalTransition({"status": f"A {plan.get_status_display().lower()} plan cannot be changed."})
     if plan.status != TreatmentPlan.Status.DRAFT:
@@ -270,7 +270,11 @@ def allowed_actions(plan: TreatmentPlan) -> list[str]:
 def _lock(plan: TreatmentPlan, action: str) -> TreatmentPlan:
     # Row lock: two staff pressing buttons at once cannot both pass the status
     # check (e.g. one completes while the other resumes).
-    locked = TreatmentPlan.objects.select_for_update().select_related("medication", "patient").get(pk=plan.pk)
+    locked = (
+        TreatmentPlan.objects.select_for_update(of=("self",))
+        .select_related("medication", "patient")
+        .get(pk=plan.pk)
+    )
     sources, _ = TRANSITIONS[action]
     if locked.status not in sources:
         raise IllegalTransition(

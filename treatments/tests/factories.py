@@ -1,4 +1,5 @@
 import datetime as dt
+import itertools
 from decimal import Decimal
 
 import factory
@@ -88,25 +89,32 @@ def tap_water_entry() -> Medication:
     return Medication.objects.get(name="Tap water")
 
 
+_slots = itertools.count()
+
+
 def make_appointments(plan: TreatmentPlan, *statuses: str):
-    """One appointment per status, a day apart, for counter tests (R14).
-    Made directly: booking rules belong to the appointments app."""
+    """One appointment per status, for counter tests (R14), each in an hour
+    of its own so PostgreSQL's no-overlap constraints (R1) hold. Made
+    directly: booking rules belong to the appointments app."""
     from appointments.models import Appointment, Room, Therapist
     from clinic.tests.factories import UserFactory
 
     user = UserFactory(role="therapist")
     therapist = Therapist.objects.create(user=user, display_name=user.get_full_name() or user.username)
     room = Room.objects.create(name=f"Room {user.pk}", modalities=[plan.modality])
-    start = timezone.now().replace(microsecond=0) + dt.timedelta(days=1)
-    return [
-        Appointment.objects.create(
-            patient=plan.patient,
-            plan=plan,
-            therapist=therapist,
-            room=room,
-            start=start + dt.timedelta(days=i),
-            end=start + dt.timedelta(days=i, minutes=plan.session_minutes),
-            status=status,
+    base = timezone.now().replace(minute=0, second=0, microsecond=0) + dt.timedelta(days=1)
+    appointments = []
+    for status in statuses:
+        start = base + dt.timedelta(hours=next(_slots))
+        appointments.append(
+            Appointment.objects.create(
+                patient=plan.patient,
+                plan=plan,
+                therapist=therapist,
+                room=room,
+                start=start,
+                end=start + dt.timedelta(minutes=plan.session_minutes),
+                status=status,
+            )
         )
-        for i, status in enumerate(statuses)
-    ]
+    return appointments
