@@ -1,11 +1,12 @@
 from django.contrib import admin
 
+from patients.access import ClinicAdminModelAdmin
 from patients.models import Patient, Screening
 from patients.services import DEMOGRAPHIC_FIELDS, patient_update
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(ClinicAdminModelAdmin, admin.ModelAdmin):
     """Registration happens on the Patients page (MRN, duplicate check);
     the admin edits demographics through the same service."""
 
@@ -31,7 +32,7 @@ class PatientAdmin(admin.ModelAdmin):
 
 
 @admin.register(Screening)
-class ScreeningAdmin(admin.ModelAdmin):
+class ScreeningAdmin(ClinicAdminModelAdmin, admin.ModelAdmin):
     """Read-only history: a review is recorded as a new screening on the
     patient's page, never by editing an old one."""
 

@@ -13,8 +13,8 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from clinic.models import ClinicRules
-from clinic.roles import HasRole, Role
 from patients import screening as safety
+from patients.access import ClinicalPermission, StaffPermission
 from patients.models import Patient, Screening
 from patients.selectors import attach_screening_status, patients_search, with_current_screening_id
 from patients.services import (
@@ -24,9 +24,6 @@ from patients.services import (
     patient_update,
     screening_record,
 )
-
-STAFF = HasRole.for_roles(Role.FRONT_DESK, Role.THERAPIST)
-CLINICAL = HasRole.for_roles(Role.THERAPIST)
 
 
 class PatientSerializer(serializers.ModelSerializer):
@@ -94,7 +91,7 @@ class PatientFilter(django_filters.FilterSet):
 
 class PatientViewSet(viewsets.ModelViewSet):
     serializer_class = PatientSerializer
-    permission_classes = [STAFF]
+    permission_classes = [StaffPermission]
     filterset_class = PatientFilter
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
@@ -128,7 +125,7 @@ class PatientViewSet(viewsets.ModelViewSet):
         request=ScreeningSerializer,
         responses={201: ScreeningSerializer},
     )
-    @action(detail=True, methods=["get", "put"], permission_classes=[CLINICAL])
+    @action(detail=True, methods=["get", "put"], permission_classes=[ClinicalPermission])
     def screening(self, request: Request, pk: str | None = None) -> Response:
         patient = get_object_or_404(Patient, pk=pk)
         if request.method == "GET":

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 
 from clinic.models import ClinicRules
+from patients.access import ClinicAdminModelAdmin
 from treatments import services
 from treatments.forms import MedicationForm
 from treatments.models import Medication, TreatmentPlan
@@ -23,11 +24,15 @@ class MedicationAdminForm(MedicationForm):
 
 
 @admin.register(Medication)
-class MedicationAdmin(admin.ModelAdmin):
+class MedicationAdmin(ClinicAdminModelAdmin, admin.ModelAdmin):
     form = MedicationAdminForm
     list_display = ("name", "concentration", "polarity", "modalities", "is_drug", "is_active")
     list_filter = ("is_active", "polarity", "is_drug")
     search_fields = ("name",)
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        return fields if obj is not None else [f for f in fields if f != "is_active"]
 
     def has_delete_permission(self, request, obj=None) -> bool:
         # Never delete a medication a plan uses (the FK PROTECTs it too):
@@ -52,7 +57,7 @@ class MedicationAdmin(admin.ModelAdmin):
 
 
 @admin.register(TreatmentPlan)
-class TreatmentPlanAdmin(admin.ModelAdmin):
+class TreatmentPlanAdmin(ClinicAdminModelAdmin, admin.ModelAdmin):
     """Read-only: plans change on their pages, where the rules (R6, R7, R8,
     the status machine) run."""
 
@@ -110,7 +115,7 @@ class ClinicRulesForm(forms.ModelForm):
 # ClinicRules lives in clinic/ (which has no admin module of its own); its
 # limits are almost all treatment parameters, so it is registered here.
 @admin.register(ClinicRules)
-class ClinicRulesAdmin(admin.ModelAdmin):
+class ClinicRulesAdmin(ClinicAdminModelAdmin, admin.ModelAdmin):
     """The single row of the clinic's editable limits."""
 
     form = ClinicRulesForm

@@ -10,26 +10,23 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from clinic.roles import HasRole, Role
+from clinic.roles import HasRole
 from patients.models import Patient
 from treatments import services
+from treatments.access import CatalogPermission, ClinicalPermission, StaffPermission
 from treatments.models import Medication, Modality, TreatmentPlan
 from treatments.rules import ALL_PARAMETERS
 from treatments.selectors import plan_counts, plans_with_counts
-
-STAFF = HasRole.for_roles(Role.FRONT_DESK, Role.THERAPIST)
-CLINICAL = HasRole.for_roles(Role.THERAPIST)
-CATALOG = HasRole.for_roles(Role.CLINIC_ADMIN)
 
 
 class ReadStaffWriteRoles:
     """Everyone with a role reads; `write_permission` writes."""
 
-    write_permission: type[HasRole] = CLINICAL
+    write_permission: type[HasRole] = ClinicalPermission
 
     def get_permissions(self):
         if self.request.method in permissions.SAFE_METHODS:
-            return [STAFF()]
+            return [StaffPermission()]
         return [self.write_permission()]
 
 
@@ -77,7 +74,7 @@ class MedicationViewSet(ReadStaffWriteRoles, viewsets.ModelViewSet):
 
     serializer_class = MedicationSerializer
     filterset_class = MedicationFilter
-    write_permission = CATALOG
+    write_permission = CatalogPermission
     queryset = Medication.objects.order_by("name", "concentration", "id")
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
@@ -201,7 +198,7 @@ class PlanViewSet(ReadStaffWriteRoles, viewsets.ModelViewSet):
 
     serializer_class = PlanSerializer
     filterset_class = PlanFilter
-    write_permission = CLINICAL
+    write_permission = ClinicalPermission
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
     def get_queryset(self):

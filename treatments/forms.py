@@ -170,7 +170,7 @@ class MedicationForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk is None:
-            del self.fields["is_active"]  # a new entry is active
+            self.fields.pop("is_active", None)  # a new entry is active
 
     def service_data(self) -> dict:
         return dict(self.cleaned_data)

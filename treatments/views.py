@@ -10,22 +10,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from clinic.models import ClinicRules
-from clinic.roles import Role, has_role, role_required
+from clinic.roles import has_role, role_required
 from patients.forms import add_service_errors
 from patients.models import Patient
 from patients.screening import current_screening, precautions, screening_gate
 from treatments import services
+from treatments.access import CATALOG, CLINICAL, STAFF
 from treatments.forms import MedicationForm, OverrideForm, PlanForm, StatusReasonForm
 from treatments.models import Medication, Modality, TreatmentPlan
 from treatments.rules import needs_confirmation
 from treatments.selectors import plan_counts, plans_with_counts
 
-# Who may do what here: everyone sees plans and their counters (booking needs
-# them); clinical work (create, edit, status) is for therapists; the catalog
-# is written by clinic admins. has_role lets clinic admins do everything.
-STAFF = (Role.FRONT_DESK, Role.THERAPIST)
-CLINICAL = (Role.THERAPIST,)
-CATALOG = (Role.CLINIC_ADMIN,)
 PAGE_SIZE = 25
 
 

@@ -307,3 +307,16 @@ def test_a_medication_without_a_charge_cannot_be_for_iontophoresis(client, clini
     assert response.status_code == 200
     assert "give the drug&#x27;s charge" in response.content.decode()
     assert not Medication.objects.filter(name="Mystery").exists()
+
+
+@pytest.mark.parametrize("extra", [0, 10])
+def test_medication_page_runs_a_constant_number_of_queries(
+    client, front_desk, django_assert_max_num_queries, extra
+):
+    for i in range(extra):
+        Medication.objects.create(name=f"Drug {i}", polarity="negative", modalities=["iontophoresis"])
+    client.force_login(front_desk)
+    with django_assert_max_num_queries(5):
+        body = client.get(reverse("treatments:medications")).content.decode()
+    assert body.count("<tr") == 1 + 8 + extra
+    assert reverse("treatments:medication_create") not in body  # front desk reads only
