@@ -31,3 +31,16 @@ class ClinicAdminModelAdmin:
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return has_role(request.user, Role.CLINIC_ADMIN)
+
+
+class ReadOnlyModelAdmin(ClinicAdminModelAdmin):
+    """Clinic admins look; changes go through the pages, where the rules run."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from patients.access import ClinicAdminModelAdmin
+from patients.access import ClinicAdminModelAdmin, ReadOnlyModelAdmin
 from patients.models import Patient, Screening
 from patients.services import DEMOGRAPHIC_FIELDS, patient_update
 
@@ -32,7 +32,7 @@ class PatientAdmin(ClinicAdminModelAdmin, admin.ModelAdmin):
 
 
 @admin.register(Screening)
-class ScreeningAdmin(ClinicAdminModelAdmin, admin.ModelAdmin):
+class ScreeningAdmin(ReadOnlyModelAdmin, admin.ModelAdmin):
     """Read-only history: a review is recorded as a new screening on the
     patient's page, never by editing an old one."""
 
@@ -40,12 +40,3 @@ class ScreeningAdmin(ClinicAdminModelAdmin, admin.ModelAdmin):
     list_filter = ("screened_at",)
     search_fields = ("patient__mrn", "patient__last_name")
     list_select_related = ("patient", "screened_by")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 
 from clinic.models import ClinicRules
-from patients.access import ClinicAdminModelAdmin
+from patients.access import ClinicAdminModelAdmin, ReadOnlyModelAdmin
 from treatments import services
 from treatments.forms import MedicationForm
 from treatments.models import Medication, TreatmentPlan
@@ -57,7 +57,7 @@ class MedicationAdmin(ClinicAdminModelAdmin, admin.ModelAdmin):
 
 
 @admin.register(TreatmentPlan)
-class TreatmentPlanAdmin(ClinicAdminModelAdmin, admin.ModelAdmin):
+class TreatmentPlanAdmin(ReadOnlyModelAdmin, admin.ModelAdmin):
     """Read-only: plans change on their pages, where the rules (R6, R7, R8,
     the status machine) run."""
 
@@ -73,15 +73,6 @@ class TreatmentPlanAdmin(ClinicAdminModelAdmin, admin.ModelAdmin):
     list_filter = ("status", "modality")
     search_fields = ("patient__mrn", "patient__last_name", "body_site")
     list_select_related = ("patient", "medication")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class ClinicRulesForm(forms.ModelForm):

@@ -15,7 +15,6 @@ from patients.models import Patient
 from treatments import services
 from treatments.access import CatalogPermission, ClinicalPermission, StaffPermission
 from treatments.models import Medication, Modality, TreatmentPlan
-from treatments.rules import ALL_PARAMETERS
 from treatments.selectors import plan_counts, plans_with_counts
 
 
@@ -131,24 +130,10 @@ class PlanSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "patient",
-            "modality",
-            "medication",
-            "indication",
-            "icd10_code",
-            "body_site",
-            "side",
-            "prescriber",
-            "prescription_date",
-            "start_date",
-            "sessions_prescribed",
-            "sessions_authorized",
-            "frequency_per_week",
-            "min_interval_hours",
-            "session_minutes",
+            *services.PLAN_FIELDS,  # modality … session_minutes, then the target parameters
             "status",
             "phase",
             "counts",
-            *ALL_PARAMETERS,
             "override_reason",
             "override_by",
             "override_at",

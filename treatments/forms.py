@@ -20,28 +20,32 @@ class MedicationSelect(forms.Select):
         return option
 
 
-def _choices(values, unit: str) -> list[tuple]:
-    return [("", "---------"), *((v, f"{v} {unit}") for v in values)]
+def _setting(label: str, values: tuple[int, ...], unit: str, help_text: str) -> forms.TypedChoiceField:
+    """A device setting offered as its discrete values (the rule lists them)."""
+    return forms.TypedChoiceField(
+        label=label,
+        coerce=int,
+        empty_value=None,
+        required=False,
+        choices=[("", "---------"), *((v, f"{v} {unit}") for v in values)],
+        help_text=help_text,
+    )
 
 
 class PlanForm(forms.ModelForm):
     """Shape only; the rules (R7, R8, medication fits) run in the service."""
 
-    frequency_mhz = forms.TypedChoiceField(
-        label="Frequency (MHz)",
-        coerce=int,
-        empty_value=None,
-        required=False,
-        choices=_choices(parameter_rules.FREQUENCIES_MHZ, "MHz"),
-        help_text="1 MHz deep (~2–5 cm), 3 MHz superficial (~1–2 cm).",
+    frequency_mhz = _setting(
+        "Frequency (MHz)",
+        parameter_rules.FREQUENCIES_MHZ,
+        "MHz",
+        "1 MHz deep (~2–5 cm), 3 MHz superficial (~1–2 cm).",
     )
-    duty_cycle_pct = forms.TypedChoiceField(
-        label="Duty cycle (%)",
-        coerce=int,
-        empty_value=None,
-        required=False,
-        choices=_choices(parameter_rules.DUTY_CYCLES_PCT, "%"),
-        help_text="100 % continuous; pulsed 20 % or 50 % limits heat.",
+    duty_cycle_pct = _setting(
+        "Duty cycle (%)",
+        parameter_rules.DUTY_CYCLES_PCT,
+        "%",
+        "100 % continuous; pulsed 20 % or 50 % limits heat.",
     )
     confirm_out_of_range = forms.BooleanField(
         required=False, label="I confirm the values outside the typical range"

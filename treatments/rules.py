@@ -97,17 +97,31 @@ class _Findings:
             ValidationError(f"{message} Confirm to use it anyway.", code=OUT_OF_RANGE)
         )
 
-    def between(self, field: str, value: Decimal, low: Any, high: Any, label: str, unit: str) -> bool:
-        if low <= value <= high:
-            return True
-        self.error(field, f"{label} must be between {fmt(low)} and {fmt(high)} {unit} (device limit).")
-        return False
-
-    def typical(self, field: str, value: Decimal, low: Any, high: Any, unit: str) -> None:
-        if not low <= value <= high:
-            self.warn(
-                field, f"{fmt(value)} {unit} is outside the typical range ({fmt(low)}–{fmt(high)} {unit})."
-            )
+    def limits(
+        self,
+        field: str,
+        value: Decimal | None,
+        *,
+        label: str,
+        unit: str,
+        high: Any,
+        low: Any = None,
+        typical: tuple[Any, Any] | None = None,
+        limit: str = "device limit",
+    ) -> None:
+        """A hard range (`low`–`high`, or above 0 up to `high` when `low` is
+        None) refused outright, then a typical range that needs a confirmation."""
+        if value is None:
+            return
+        if low is None:
+            inside, span = 0 < value <= high, f"more than 0 and at most {fmt(high)}"
+        else:
+            inside, span = low <= value <= high, f"between {fmt(low)} and {fmt(high)}"
+        if not inside:
+            self.error(field, f"{label} must be {span} {unit} ({limit}).")
+        elif typical and not typical[0] <= value <= typical[1]:
+            usual = f"{fmt(typical[0])}–{fmt(typical[1])} {unit}"
+            self.warn(field, f"{fmt(value)} {unit} is outside the typical range ({usual}).")
 
 
 def _check_medication(found: _Findings, modality: str, medication: Medication | None) -> None:
@@ -177,74 +191,68 @@ def check_parameters(
     minutes = _number(values.get("treatment_minutes"))
 
     if modality == Modality.IONTOPHORESIS:
-        if current is not None:
-            found.between(
-                "current_ma", current, rules.ionto_current_min_ma, rules.ionto_current_max_ma, "Current", "mA"
-            )
-        dose = _number(values.get("dose_ma_min"))
-        if dose is not None:
-            if dose <= 0 or dose > rules.ionto_dose_max_ma_min:
-                found.error(
-                    "dose_ma_min",
-                    f"Dose must be more than 0 and at most {fmt(rules.ionto_dose_max_ma_min)} mA·min "
-                    f"(buffered electrode limit).",
-                )
-            else:
-                found.typical(
-                    "dose_ma_min", dose, rules.ionto_dose_typical_min, rules.ionto_dose_typical_max, "mA·min"
-                )
+        found.limits(
+            "current_ma",
+            current,
+            label="Current",
+            unit="mA",
+            low=rules.ionto_current_min_ma,
+            high=rules.ionto_current_max_ma,
+        )
+        found.limits(
+            "dose_ma_min",
+            _number(values.get("dose_ma_min")),
+            label="Dose",
+            unit="mA·min",
+            high=rules.ionto_dose_max_ma_min,
+            typical=(rules.ionto_dose_typical_min, rules.ionto_dose_typical_max),
+            limit="buffered electrode limit",
+        )
         _check_polarity(found, values.get("polarity"), medication)
 
     elif modality == Modality.PHONOPHORESIS:
         frequency = _number(values.get("frequency_mhz"))
         if frequency is not None and frequency not in FREQUENCIES_MHZ:
             found.error("frequency_mhz", "Ultrasound frequency must be 1 MHz (deep) or 3 MHz (superficial).")
-        intensity = _number(values.get("intensity_w_cm2"))
-        if intensity is not None and found.between(
-            "intensity_w_cm2", intensity, rules.us_intensity_min, rules.us_intensity_max, "Intensity", "W/cm²"
-        ):
-            found.typical(
-                "intensity_w_cm2",
-                intensity,
-                rules.us_intensity_typical_min,
-                rules.us_intensity_typical_max,
-                "W/cm²",
-            )
         duty = _number(values.get("duty_cycle_pct"))
         if duty is not None and duty not in DUTY_CYCLES_PCT:
             found.error("duty_cycle_pct", "Duty cycle must be 10, 20, 50 or 100 %.")
-        if minutes is not None and found.between(
-            "treatment_minutes", minutes, rules.us_minutes_min, rules.us_minutes_max, "Ultrasound time", "min"
-        ):
-            found.typical(
-                "treatment_minutes",
-                minutes,
-                rules.us_minutes_typical_min,
-                rules.us_minutes_typical_max,
-                "min",
-            )
+        found.limits(
+            "intensity_w_cm2",
+            _number(values.get("intensity_w_cm2")),
+            label="Intensity",
+            unit="W/cm²",
+            low=rules.us_intensity_min,
+            high=rules.us_intensity_max,
+            typical=(rules.us_intensity_typical_min, rules.us_intensity_typical_max),
+        )
+        found.limits(
+            "treatment_minutes",
+            minutes,
+            label="Ultrasound time",
+            unit="min",
+            low=rules.us_minutes_min,
+            high=rules.us_minutes_max,
+            typical=(rules.us_minutes_typical_min, rules.us_minutes_typical_max),
+        )
 
     elif modality == Modality.TAP_WATER:
-        if current is not None:
-            if current <= 0 or current > rules.tap_current_max_ma:
-                found.error(
-                    "current_ma",
-                    f"Tap-water current must be more than 0 and at most {fmt(rules.tap_current_max_ma)} mA "
-                    f"(device limit).",
-                )
-            else:
-                found.typical(
-                    "current_ma", current, rules.tap_current_typical_min, rules.tap_current_typical_max, "mA"
-                )
-        if minutes is not None:
-            found.between(
-                "treatment_minutes",
-                minutes,
-                rules.tap_minutes_min,
-                rules.tap_minutes_max,
-                "Treatment time",
-                "min",
-            )
+        found.limits(
+            "current_ma",
+            current,
+            label="Tap-water current",
+            unit="mA",
+            high=rules.tap_current_max_ma,
+            typical=(rules.tap_current_typical_min, rules.tap_current_typical_max),
+        )
+        found.limits(
+            "treatment_minutes",
+            minutes,
+            label="Treatment time",
+            unit="min",
+            low=rules.tap_minutes_min,
+            high=rules.tap_minutes_max,
+        )
 
     errors = found.errors
     if found.warnings and not confirm_out_of_range:
