@@ -1,7 +1,146 @@
-"""Serializers and viewsets of the patients app (registered in clinic/api_urls.py)."""
+"""`/api/v1/patients/` and `/api/v1/patients/{id}/screening/`: serializers
+validate shape, the services in patients.services own every rule."""
 
+import django_filters
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from phonenumber_field.serializerfields import PhoneNumberField
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
+
+from clinic.models import ClinicRules
+from patients import screening as safety
+from patients.access import ClinicalPermission, StaffPermission
+from patients.models import Patient, Screening
+from patients.selectors import attach_screening_status, patients_search, with_current_screening_id
+from patients.services import (
+    DEMOGRAPHIC_FIELDS,
+    PHONE_REGION,
+    patient_create,
+    patient_update,
+    screening_record,
+)
+
+
+class PatientSerializer(serializers.ModelSerializer):
+    phone = PhoneNumberField(region=PHONE_REGION, required=False, allow_blank=True)
+    screening_status = serializers.SerializerMethodField(
+        help_text="current, due or blocked (never the answers)"
+    )
+    confirm_duplicate = serializers.BooleanField(
+        write_only=True,
+        required=False,
+        default=False,
+        help_text="Create or save even though a patient with the same name and date of birth exists.",
+    )
+
+    class Meta:
+        model = Patient
+        fields = ["id", "mrn", *DEMOGRAPHIC_FIELDS, "screening_status", "confirm_duplicate"]
+        read_only_fields = ["mrn"]
+
+    @extend_schema_field(serializers.ChoiceField(choices=[safety.CURRENT, safety.DUE, safety.BLOCKED]))
+    def get_screening_status(self, patient: Patient) -> str:
+        # Lists set it for the whole page in one query (attach_screening_status).
+        status = getattr(patient, "screening_status", None)
+        if status is None:
+            status = safety.screening_status(safety.current_screening(patient), ClinicRules.current())
+        return status
+
+
+class ScreeningSerializer(serializers.ModelSerializer):
+    status = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Screening
+        fields = [
+            "id",
+            *safety.ANSWER_FIELDS,
+            "drug_allergy_details",
+            "notes",
+            "screened_at",
+            "screened_by",
+            "status",
+        ]
+        read_only_fields = ["id", "screened_at", "screened_by"]
+        # A review asks every question again: each answer must be given.
+        extra_kwargs = {name: {"required": True} for name in safety.ANSWER_FIELDS}
+
+    # A pattern, not an enum: an enum would be named "Status" like the plan's.
+    @extend_schema_field({"type": "string", "pattern": "^(current|due|blocked)$", "readOnly": True})
+    def get_status(self, screening: Screening) -> str:
+        return safety.screening_status(screening, ClinicRules.current())
+
+
+class PatientFilter(django_filters.FilterSet):
+    search = django_filters.CharFilter(
+        method="filter_search", label="Name, MRN, date of birth (YYYY-MM-DD) or phone"
+    )
+
+    class Meta:
+        model = Patient
+        fields = ["date_of_birth"]
+
+    def filter_search(self, queryset, name, value):
+        return patients_search(query=value, queryset=queryset)
+
+
+class PatientViewSet(viewsets.ModelViewSet):
+    serializer_class = PatientSerializer
+    permission_classes = [StaffPermission]
+    filterset_class = PatientFilter
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return with_current_screening_id(Patient.objects.order_by("last_name", "first_name", "id"))
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        return attach_screening_status(page) if page is not None else None
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        confirm = data.pop("confirm_duplicate", False)
+        serializer.instance = patient_create(**data, confirm_duplicate=confirm)
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        confirm = data.pop("confirm_duplicate", False)
+        serializer.instance = patient_update(
+            patient=serializer.instance, data=data, confirm_duplicate=confirm
+        )
+
+    @extend_schema(
+        methods=["GET"],
+        summary="The patient's current screening (therapists and clinic admins)",
+        responses={200: ScreeningSerializer, 404: OpenApiResponse(OpenApiTypes.OBJECT, "No screening yet")},
+    )
+    @extend_schema(
+        methods=["PUT"],
+        summary="Record a review: a new screening dated now (the history is kept)",
+        request=ScreeningSerializer,
+        responses={201: ScreeningSerializer},
+    )
+    @action(detail=True, methods=["get", "put"], permission_classes=[ClinicalPermission])
+    def screening(self, request: Request, pk: str | None = None) -> Response:
+        patient = get_object_or_404(Patient, pk=pk)
+        if request.method == "GET":
+            current = safety.current_screening(patient)
+            if current is None:
+                return Response({"detail": "No screening recorded yet."}, status=status.HTTP_404_NOT_FOUND)
+            return Response(ScreeningSerializer(current).data)
+        serializer = ScreeningSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        recorded = screening_record(
+            patient=patient, screened_by=request.user, answers=serializer.validated_data
+        )
+        return Response(ScreeningSerializer(recorded).data, status=status.HTTP_201_CREATED)
 
 
 def register(router: DefaultRouter) -> None:
     """Add this app's viewsets to the /api/v1/ router."""
+    router.register("patients", PatientViewSet, basename="patient")

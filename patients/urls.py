@@ -1,3 +1,14 @@
+from django.urls import path
+
+from patients import views
+
 app_name = "patients"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.patient_list, name="list"),
+    path("new/", views.patient_create_view, name="create"),
+    path("<int:pk>/", views.patient_detail, name="detail"),
+    path("<int:pk>/edit/", views.patient_edit, name="edit"),
+    path("<int:pk>/screening/", views.screening_view, name="screening"),
+    path("<int:pk>/screening/history/", views.screening_history, name="screening_history"),
+]

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -42,6 +43,10 @@ class Medication(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.name} {self.concentration}".strip()
+
+    @property
+    def modality_labels(self) -> list[str]:
+        return [Modality(m).label for m in self.modalities if m in Modality.values]
 
 
 class TreatmentPlan(TimeStampedModel):
@@ -89,13 +94,17 @@ class TreatmentPlan(TimeStampedModel):
     prescriber = models.CharField(max_length=200, blank=True)
     prescription_date = models.DateField(null=True, blank=True)
     start_date = models.DateField(null=True, blank=True)
-    sessions_prescribed = models.PositiveSmallIntegerField(default=6)
+    sessions_prescribed = models.PositiveSmallIntegerField(default=6, validators=[MinValueValidator(1)])
     sessions_authorized = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Visits the insurer authorized; empty when none recorded."
     )
-    frequency_per_week = models.PositiveSmallIntegerField(default=2)
-    min_interval_hours = models.PositiveSmallIntegerField()
-    session_minutes = models.PositiveSmallIntegerField()
+    frequency_per_week = models.PositiveSmallIntegerField(
+        "sessions per week", default=2, validators=[MinValueValidator(1), MaxValueValidator(7)]
+    )
+    min_interval_hours = models.PositiveSmallIntegerField("minimum hours between sessions")
+    session_minutes = models.PositiveSmallIntegerField(
+        help_text="Time booked for one session, set-up included.", validators=[MinValueValidator(5)]
+    )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
     phase = models.CharField(max_length=12, choices=Phase.choices, default=Phase.INITIAL)
 
@@ -116,7 +125,9 @@ class TreatmentPlan(TimeStampedModel):
     polarity_alternation = models.CharField(
         max_length=12, choices=PolarityAlternation.choices, blank=True, null=True
     )
-    maintenance_interval_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    maintenance_interval_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)]
+    )
 
     # R6 override, recorded when a therapist activates despite the screening
     override_reason = models.TextField(blank=True)
@@ -127,6 +138,12 @@ class TreatmentPlan(TimeStampedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # The last status change: when, by whom and why (e.g. the hold reason).
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    status_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    status_reason = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -147,3 +164,14 @@ class TreatmentPlan(TimeStampedModel):
     def session_limit(self) -> int:
         """R4: the authorized count, or the prescribed count when none is recorded."""
         return self.sessions_authorized if self.sessions_authorized is not None else self.sessions_prescribed
+
+    @property
+    def delivery_minutes(self):
+        """Iontophoresis: time = dose ÷ current (40 mA·min at 4 mA → 10 min)."""
+        if self.dose_ma_min and self.current_ma:
+            return self.dose_ma_min / self.current_ma
+        return None
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in (self.Status.COMPLETED, self.Status.CANCELLED)

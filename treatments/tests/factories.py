@@ -1,6 +1,9 @@
+import datetime as dt
+import itertools
 from decimal import Decimal
 
 import factory
+from django.utils import timezone
 
 from patients.tests.factories import PatientFactory
 from treatments.models import Medication, Modality, Polarity, TreatmentPlan
@@ -29,6 +32,7 @@ class PlanFactory(factory.django.DjangoModelFactory):
     body_site = "Lateral epicondyle"
     side = TreatmentPlan.Side.RIGHT
     prescriber = "Dr. Example"
+    prescription_date = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=7))
     sessions_prescribed = 6
     frequency_per_week = 2
     min_interval_hours = 48
@@ -78,3 +82,39 @@ class PlanFactory(factory.django.DjangoModelFactory):
             polarity_alternation=TreatmentPlan.PolarityAlternation.MIDWAY,
             maintenance_interval_days=14,
         )
+
+
+def tap_water_entry() -> Medication:
+    """The catalog's no-drug entry (seeded by migration 0003)."""
+    return Medication.objects.get(name="Tap water")
+
+
+_slots = itertools.count()
+
+
+def make_appointments(plan: TreatmentPlan, *statuses: str):
+    """One appointment per status, for counter tests (R14), each in an hour
+    of its own so PostgreSQL's no-overlap constraints (R1) hold. Made
+    directly: booking rules belong to the appointments app."""
+    from appointments.models import Appointment, Room, Therapist
+    from clinic.tests.factories import UserFactory
+
+    user = UserFactory(role="therapist")
+    therapist = Therapist.objects.create(user=user, display_name=user.get_full_name() or user.username)
+    room = Room.objects.create(name=f"Room {user.pk}", modalities=[plan.modality])
+    base = timezone.now().replace(minute=0, second=0, microsecond=0) + dt.timedelta(days=1)
+    appointments = []
+    for status in statuses:
+        start = base + dt.timedelta(hours=next(_slots))
+        appointments.append(
+            Appointment.objects.create(
+                patient=plan.patient,
+                plan=plan,
+                therapist=therapist,
+                room=room,
+                start=start,
+                end=start + dt.timedelta(minutes=plan.session_minutes),
+                status=status,
+            )
+        )
+    return appointments
