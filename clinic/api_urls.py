@@ -8,6 +8,7 @@ from clinic.api import TokenView
 from clinic.users_api import register as register_users
 from patients.api import register as register_patients
 from treatments.api import register as register_treatments
+from treatments.notes_api import urls as note_urls
 
 router = DefaultRouter()
 router.include_format_suffixes = False
@@ -19,5 +20,6 @@ extra_patterns = register_appointments(router)
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="token"),
     *extra_patterns,
+    *note_urls(),
     *router.urls,
 ]

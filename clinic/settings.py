@@ -224,9 +224,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "SkinConditionEnum": "treatments.note_models.SkinCondition",
+        "PolarityEnum": "treatments.models.Polarity",
+        "MedicationChargeEnum": "treatments.models.Medication.Charge",
+    },
 }
 
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="phoresis-demo")
+PHONENUMBER_DEFAULT_REGION = env("PHONENUMBER_DEFAULT_REGION", default="US")
 
 # Sessions end when the browser closes.
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

@@ -6,12 +6,13 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from clinic.forms import add_service_errors
 from clinic.models import ClinicRules
 from clinic.roles import has_role, role_required
 from patients import screening as safety
 from patients.access import CLINICAL, STAFF
 from patients.chart import sections_for
-from patients.forms import PatientForm, PatientSearchForm, ScreeningForm, add_service_errors
+from patients.forms import PatientForm, PatientSearchForm, ScreeningForm
 from patients.models import Patient
 from patients.selectors import attach_screening_status, patients_search, with_current_screening_id
 from patients.services import patient_create, patient_update, screening_record

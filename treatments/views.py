@@ -9,9 +9,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from clinic.forms import add_service_errors
 from clinic.models import ClinicRules
 from clinic.roles import has_role, role_required
-from patients.forms import add_service_errors
 from patients.models import Patient
 from patients.screening import current_screening, precautions, screening_gate
 from treatments import services

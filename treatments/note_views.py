@@ -1,0 +1,207 @@
+"""Session-note pages for therapists (the front desk sees only that a note
+exists and whether it is signed, on the day sheet: here it gets 403)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncMonth
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from appointments.models import Appointment
+from clinic.exceptions import Locked
+from clinic.forms import add_service_errors
+from clinic.roles import Role, role_required
+from treatments import notes
+from treatments.models import TreatmentPlan
+from treatments.note_forms import AddendumForm, NoteForm, SignForm
+from treatments.note_models import AdverseEvent, SessionNote
+
+clinical = role_required(Role.THERAPIST)  # clinic admins pass every role check
+admin_only = role_required(Role.CLINIC_ADMIN)
+
+
+def _appointment(pk: int) -> Appointment:
+    return get_object_or_404(
+        Appointment.objects.select_related("plan__medication", "patient", "therapist", "room", "device"),
+        pk=pk,
+    )
+
+
+def _render(request, appointment, note, *, form=None, sign_form=None, addendum_form=None, status=200):
+    plan = appointment.plan
+    if form is None:
+        initial = notes.initial_values(plan) if note is None else None
+        form = NoteForm(instance=note, initial=initial, modality=plan.modality)
+    context = {
+        "appointment": appointment,
+        "plan": plan,
+        "note": note,
+        "form": form,
+        "sign_form": sign_form or SignForm(),
+        "addendum_form": addendum_form or AddendumForm(),
+        "addenda": note.addenda.select_related("author") if note else [],
+        "adverse_events": note.adverse_events.all() if note else [],
+        "screening_reasons": notes.screening_gate(
+            patient=appointment.patient, modality=plan.modality, on_date=notes.session_date(appointment)
+        ),
+    }
+    return render(request, "treatments/note_form.html", context, status=status)
+
+
+@clinical
+def note(request: HttpRequest, pk: int) -> HttpResponse:
+    appointment = _appointment(pk)
+    current = SessionNote.objects.filter(appointment=appointment).first()
+    if request.method != "POST":
+        return _render(request, appointment, current)
+    form = NoteForm(request.POST, instance=current, modality=appointment.plan.modality)
+    if current is not None and current.is_signed:
+        messages.error(request, "This note is signed and locked. Add an addendum to correct it.")
+        return _render(request, appointment, current, status=409)
+    if form.is_valid():
+        try:
+            notes.note_save(
+                appointment=appointment,
+                values=form.service_values(),
+                user=request.user,
+                confirm_out_of_range=form.cleaned_data["confirm_out_of_range"],
+                adverse=form.adverse(),
+            )
+        except Locked as exc:
+            messages.error(request, exc.message)
+            return _render(request, appointment, current, status=409)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Note saved. Sign it when the session is complete.")
+            return redirect("appointments:note", pk=pk)
+    return _render(request, appointment, current, form=form, status=400)
+
+
+@require_POST
+@clinical
+def sign(request: HttpRequest, pk: int) -> HttpResponse:
+    appointment = _appointment(pk)
+    form = SignForm(request.POST)
+    current = SessionNote.objects.filter(appointment=appointment).first()
+    if form.is_valid():
+        try:
+            notes.note_sign(appointment=appointment, user=request.user, **form.cleaned_data)
+        except Locked as exc:
+            messages.error(request, exc.message)
+            return _render(request, appointment, current, status=409)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Note signed. The visit is completed.")
+            return redirect("appointments:note", pk=pk)
+    return _render(request, appointment, current, sign_form=form, status=400)
+
+
+@require_POST
+@clinical
+def addendum(request: HttpRequest, pk: int) -> HttpResponse:
+    appointment = _appointment(pk)
+    form = AddendumForm(request.POST)
+    current = SessionNote.objects.filter(appointment=appointment).first()
+    if form.is_valid():
+        try:
+            notes.addendum_add(appointment=appointment, user=request.user, text=form.cleaned_data["text"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Addendum added.")
+            return redirect("appointments:note", pk=pk)
+    return _render(request, appointment, current, addendum_form=form, status=400)
+
+
+@require_GET
+@clinical
+def progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """A plan's sessions with their parameters, cumulative dose, pain trend
+    and adverse events; prints as a summary for the referring physician."""
+    plan = get_object_or_404(TreatmentPlan.objects.select_related("patient", "medication"), pk=pk)
+    sessions = list(
+        SessionNote.objects.filter(appointment__plan=plan)
+        .select_related("appointment", "signed_by")
+        .order_by("appointment__start")
+    )
+    cumulative = 0
+    rows = []
+    for number, session in enumerate(sessions, start=1):
+        cumulative += session.dose_ma_min or 0
+        rows.append({"number": number, "note": session, "cumulative_dose": cumulative})
+    chart = {
+        "labels": [s.appointment.start.date().isoformat() for s in sessions],
+        "before": [s.pain_before for s in sessions],
+        "after": [s.pain_after for s in sessions],
+    }
+    return render(
+        request,
+        "treatments/plan_progress.html",
+        {
+            "plan": plan,
+            "rows": rows,
+            "chart": chart,
+            "adverse_events": AdverseEvent.objects.filter(plan=plan).select_related("reported_by"),
+            "appointments": plan.appointments.exclude(status=Appointment.Status.CANCELLED).count(),
+        },
+    )
+
+
+def _billing_rows(month_from: dt.date | None):
+    notes_qs = SessionNote.objects.filter(status=SessionNote.Status.SIGNED)
+    if month_from:
+        notes_qs = notes_qs.filter(appointment__start__date__gte=month_from)
+    return (
+        notes_qs.annotate(month=TruncMonth("appointment__start"))
+        .values(
+            "month",
+            "appointment__plan_id",
+            "appointment__patient__mrn",
+            "appointment__patient__last_name",
+            "appointment__patient__first_name",
+            "cpt_code",
+        )
+        .annotate(sessions=Count("id"), units=Sum("billing_units"), minutes=Sum("timed_minutes"))
+        .order_by("-month", "appointment__patient__last_name", "appointment__plan_id", "cpt_code")
+    )
+
+
+@require_GET
+@admin_only
+def billing(request: HttpRequest) -> HttpResponse:
+    """Billing summary per plan and month (signed notes), with a CSV export."""
+    rows = list(_billing_rows(None))
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="phoresis-billing.csv"'
+        writer = csv.writer(response)
+        writer.writerow(["month", "plan", "mrn", "patient", "cpt", "sessions", "timed_minutes", "units"])
+        for row in rows:
+            writer.writerow(
+                [
+                    row["month"].strftime("%Y-%m"),
+                    row["appointment__plan_id"],
+                    row["appointment__patient__mrn"],
+                    f"{row['appointment__patient__last_name']}, {row['appointment__patient__first_name']}",
+                    row["cpt_code"],
+                    row["sessions"],
+                    row["minutes"] or 0,
+                    row["units"] or 0,
+                ]
+            )
+        return response
+    totals = SessionNote.objects.aggregate(
+        units=Sum("billing_units", filter=Q(status=SessionNote.Status.SIGNED)),
+        sessions=Count("id", filter=Q(status=SessionNote.Status.SIGNED)),
+        unsigned=Count("id", filter=Q(status=SessionNote.Status.DRAFT)),
+    )
+    return render(request, "treatments/billing.html", {"rows": rows, "totals": totals})

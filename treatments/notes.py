@@ -1,0 +1,314 @@
+"""Session notes (DOMAIN.md R6–R11): every write to a note, its signing and
+its addenda. Pages and the API call these; a signed note is never changed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from clinic.exceptions import Locked
+from clinic.models import ClinicRules
+from patients.screening import screening_gate
+from treatments.billing import cpt_code_for, units_for_minutes
+from treatments.models import Modality, TreatmentPlan
+from treatments.note_models import ADVERSE_SKIN, Addendum, AdverseEvent, SessionNote, SkinCondition
+from treatments.rules import check_parameters
+
+# What a note records for each modality (beyond checks, SOAP and billing).
+DELIVERED: dict[str, tuple[str, ...]] = {
+    Modality.IONTOPHORESIS: (
+        "current_ma",
+        "treatment_minutes",
+        "polarity",
+        "electrode_type",
+        "electrode_lot",
+        "medication_lot",
+        "medication_expiry",
+        "medication_volume_ml",
+    ),
+    Modality.PHONOPHORESIS: (
+        "frequency_mhz",
+        "intensity_w_cm2",
+        "duty_cycle_pct",
+        "treatment_minutes",
+        "treatment_area_cm2",
+        "coupling_medium",
+        "medication_lot",
+        "medication_expiry",
+        "medication_volume_ml",
+    ),
+    Modality.TAP_WATER: (
+        "tray",
+        "current_ma",
+        "treatment_minutes",
+        "polarity_switched",
+        "water_additive",
+        "barrier_applied",
+    ),
+}
+# Values the device settings need before a note can be saved (R7).
+REQUIRED: dict[str, tuple[str, ...]] = {
+    Modality.IONTOPHORESIS: ("current_ma", "treatment_minutes", "polarity"),
+    Modality.PHONOPHORESIS: ("frequency_mhz", "intensity_w_cm2", "duty_cycle_pct", "treatment_minutes"),
+    Modality.TAP_WATER: ("tray", "current_ma", "treatment_minutes"),
+}
+COMMON = (
+    "skin_before",
+    "skin_after",
+    "skin_notes",
+    "pain_before",
+    "pain_after",
+    "subjective",
+    "objective",
+    "assessment",
+    "care_plan",
+    "home_instructions",
+    "timed_minutes",
+)
+ALL_FIELDS = tuple(dict.fromkeys(f for fields in DELIVERED.values() for f in fields)) + COMMON
+ADVERSE_KIND = {
+    SkinCondition.BLISTER: AdverseEvent.Kind.BLISTER,
+    SkinCondition.BURN: AdverseEvent.Kind.BURN,
+    SkinCondition.OTHER: AdverseEvent.Kind.OTHER,
+}
+
+
+def session_date(note_or_appointment):
+    appointment = getattr(note_or_appointment, "appointment", note_or_appointment)
+    return timezone.localdate(appointment.start)
+
+
+def _uses_drug(plan: TreatmentPlan) -> bool:
+    return bool(plan.medication_id and plan.medication.is_drug and plan.modality != Modality.TAP_WATER)
+
+
+def initial_values(plan: TreatmentPlan) -> dict[str, Any]:
+    """A new note starts from the plan's targets."""
+    values: dict[str, Any] = {}
+    if plan.modality == Modality.IONTOPHORESIS:
+        minutes = None
+        if plan.dose_ma_min and plan.current_ma:
+            minutes = (Decimal(plan.dose_ma_min) / Decimal(plan.current_ma)).quantize(Decimal("0.1"))
+        values.update(
+            current_ma=plan.current_ma,
+            treatment_minutes=minutes,
+            polarity=plan.polarity or "",
+            electrode_type=plan.electrode_type or "",
+        )
+    elif plan.modality == Modality.PHONOPHORESIS:
+        values.update(
+            frequency_mhz=plan.frequency_mhz,
+            intensity_w_cm2=plan.intensity_w_cm2,
+            duty_cycle_pct=plan.duty_cycle_pct,
+            treatment_minutes=plan.treatment_minutes,
+        )
+    else:
+        values.update(
+            tray=plan.tray or "", current_ma=plan.current_ma, treatment_minutes=plan.treatment_minutes
+        )
+    minutes = values.get("treatment_minutes")
+    values["timed_minutes"] = int(minutes) if minutes is not None else None
+    return values
+
+
+def _check(
+    *,
+    plan: TreatmentPlan,
+    values: Mapping[str, Any],
+    session_date,
+    confirm_out_of_range: bool,
+    adverse: Mapping[str, str] | None,
+) -> None:
+    """R7, R8 (shared with plans), R9 and the adverse-event rule, all errors at once."""
+    errors: dict[str, list] = {}
+    parameters = dict(values)
+    if plan.modality == Modality.IONTOPHORESIS:
+        parameters["dose_ma_min"] = SessionNote.dose_of(
+            values.get("current_ma"), values.get("treatment_minutes")
+        )
+    try:
+        check_parameters(
+            modality=plan.modality,
+            values=parameters,
+            medication=plan.medication,
+            rules=ClinicRules.current(),
+            confirm_out_of_range=confirm_out_of_range,
+            required=REQUIRED[plan.modality],
+        )
+    except ValidationError as exc:
+        for field, field_errors in exc.error_dict.items():
+            # A dose problem belongs to the values that make it: current × time.
+            errors.setdefault("treatment_minutes" if field == "dose_ma_min" else field, []).extend(
+                field_errors
+            )
+    if _uses_drug(plan):
+        if not values.get("medication_lot"):
+            errors.setdefault("medication_lot", []).append("Record the lot of the drug used.")
+        expiry = values.get("medication_expiry")
+        if not expiry:
+            errors.setdefault("medication_expiry", []).append("Record the drug's expiry date.")
+        elif expiry < session_date:
+            errors.setdefault("medication_expiry", []).append(
+                f"This lot expired on {expiry:%Y-%m-%d}, before the session ({session_date:%Y-%m-%d}): "
+                "do not use it."
+            )
+        volume = values.get("medication_volume_ml")
+        if volume in (None, "") or Decimal(volume) <= 0:
+            errors.setdefault("medication_volume_ml", []).append("Record how much drug was used (mL).")
+    for field in ("pain_before", "pain_after"):
+        pain = values.get(field)
+        if pain not in (None, "") and not 0 <= int(pain) <= 10:
+            errors.setdefault(field, []).append("Pain is scored from 0 to 10.")
+    adverse = adverse or {}
+    if (
+        values.get("skin_after") in ADVERSE_SKIN
+        or values.get("skin_before") in ADVERSE_SKIN
+        or adverse.get("kind")
+    ):
+        if not (adverse.get("description") or "").strip():
+            errors.setdefault("adverse_description", []).append(
+                "A blister, burn or reported reaction is an adverse event: describe it."
+            )
+        if not (adverse.get("action_taken") or "").strip():
+            errors.setdefault("adverse_action_taken", []).append("Record the action taken.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _lock_note(appointment) -> SessionNote | None:
+    # Row lock: two saves or two sign requests of one note run one after the other.
+    return SessionNote.objects.select_for_update().filter(appointment=appointment).first()
+
+
+def _ensure_open(note: SessionNote | None) -> None:
+    if note is not None and note.is_signed:
+        raise Locked(
+            "This note is signed and locked. Add an addendum to correct or complete it.",
+        )
+
+
+@transaction.atomic
+def note_save(
+    *,
+    appointment,
+    values: Mapping[str, Any],
+    user,
+    confirm_out_of_range: bool = False,
+    adverse: Mapping[str, str] | None = None,
+) -> SessionNote:
+    """Create or update the draft note of an appointment."""
+    from appointments.models import Appointment
+
+    appointment = Appointment.objects.select_related("plan__medication", "patient").get(pk=appointment.pk)
+    if appointment.status in (Appointment.Status.CANCELLED, Appointment.Status.NO_SHOW):
+        raise ValidationError(
+            {"status": f"A {appointment.get_status_display().lower()} visit has no session note."}
+        )
+    note = _lock_note(appointment)
+    _ensure_open(note)
+    plan = appointment.plan
+    allowed = set(DELIVERED[plan.modality]) | set(COMMON)
+    clean = {name: values.get(name) for name in allowed if name in values}
+    _check(
+        plan=plan,
+        values=clean,
+        session_date=session_date(appointment),
+        confirm_out_of_range=confirm_out_of_range,
+        adverse=adverse,
+    )
+    note = note or SessionNote(appointment=appointment, created_by=user)
+    for name in ALL_FIELDS:
+        field = SessionNote._meta.get_field(name)
+        if name in clean:
+            value = clean[name]
+            setattr(note, name, "" if value is None and not field.null else value)
+    if plan.modality == Modality.IONTOPHORESIS:
+        note.dose_ma_min = SessionNote.dose_of(note.current_ma, note.treatment_minutes)
+    else:
+        note.dose_ma_min = None
+    if note.timed_minutes is None and note.treatment_minutes is not None:
+        note.timed_minutes = int(note.treatment_minutes)
+    note.cpt_code = cpt_code_for(plan.modality)
+    note.billing_units = units_for_minutes(note.timed_minutes)
+    note.confirmed_out_of_range = confirm_out_of_range
+    note.full_clean(exclude=["appointment", "created_by", "signed_by"])
+    note.save()
+    adverse = adverse or {}
+    if (adverse.get("description") or "").strip():
+        kind = adverse.get("kind") or ADVERSE_KIND.get(note.skin_after) or AdverseEvent.Kind.REACTION
+        AdverseEvent.objects.update_or_create(
+            note=note,
+            kind=kind,
+            defaults={
+                "plan": plan,
+                "patient_id": appointment.patient_id,
+                "description": adverse["description"].strip(),
+                "action_taken": (adverse.get("action_taken") or "").strip(),
+                "reported_by": user,
+            },
+        )
+    return note
+
+
+@transaction.atomic
+def note_sign(*, appointment, user, password: str, override_reason: str = "") -> SessionNote:
+    """Sign after re-authentication: the note locks (R10), the appointment
+    completes and the plan's counters move. A burn puts the plan on hold."""
+    from appointments.services import appointment_complete
+    from treatments.services import plan_hold
+
+    if not password or not user.check_password(password):
+        raise ValidationError({"password": "Enter your own password to sign."})
+    note = _lock_note(appointment)
+    if note is None:
+        raise ValidationError({"note": "Write the note before signing it."})
+    _ensure_open(note)
+    plan = note.appointment.plan
+    values = {name: getattr(note, name) for name in ALL_FIELDS}
+    adverse = note.adverse_events.first()
+    _check(
+        plan=plan,
+        values=values,
+        session_date=session_date(note),
+        confirm_out_of_range=note.confirmed_out_of_range,
+        adverse={"description": adverse.description, "action_taken": adverse.action_taken}
+        if adverse
+        else None,
+    )
+    reasons = screening_gate(
+        patient=note.appointment.patient, modality=plan.modality, on_date=session_date(note)
+    )
+    override_reason = (override_reason or "").strip()
+    if reasons and not override_reason:
+        raise ValidationError({"override_reason": [*reasons, "Record an override reason to sign anyway."]})
+    note.status = SessionNote.Status.SIGNED
+    note.signed_by = user
+    note.signed_at = timezone.now()
+    note.screening_override_reason = override_reason if reasons else ""
+    note.save()
+    appointment_complete(appointment=note.appointment, user=user)
+    if (
+        note.adverse_events.filter(kind=AdverseEvent.Kind.BURN).exists()
+        and plan.status == TreatmentPlan.Status.ACTIVE
+    ):
+        plan_hold(
+            plan=plan, user=user, reason="Burn reported in a session: a therapist must review the plan."
+        )
+    return note
+
+
+@transaction.atomic
+def addendum_add(*, appointment, user, text: str) -> Addendum:
+    """Corrections to a signed note are dated, signed addenda (R10)."""
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": "Write the addendum."})
+    note = SessionNote.objects.filter(appointment=appointment).first()
+    if note is None or not note.is_signed:
+        raise ValidationError({"text": "Addenda are for signed notes; edit the draft instead."})
+    return Addendum.objects.create(note=note, text=text, author=user)
