@@ -34,7 +34,7 @@ def with_session_number(queryset: QuerySet[Appointment]) -> QuerySet[Appointment
 def appointment_list(queryset: QuerySet[Appointment] | None = None) -> QuerySet[Appointment]:
     queryset = queryset if queryset is not None else Appointment.objects.all()
     return with_session_number(
-        queryset.select_related("patient", "plan", "plan__medication", "therapist", "room", "device")
+        queryset.select_related("patient", "plan", "plan__medication", "therapist", "room", "device", "note")
     )
 
 

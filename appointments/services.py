@@ -464,10 +464,16 @@ def appointment_reschedule(
 
 @transaction.atomic
 def appointment_cancel(
-    *, appointment: Appointment, reason: str, user=None, now: dt.datetime | None = None
+    *,
+    appointment: Appointment,
+    reason: str,
+    user=None,
+    now: dt.datetime | None = None,
+    by_clinic: bool = False,
 ) -> Appointment:
     """Cancel with a reason. Less than the clinic's notice (24 h) before the
-    start is a late cancellation (R12), counted per patient."""
+    start is a late cancellation (R12), counted per patient — unless the
+    clinic cancelled (`by_clinic`)."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Say why the visit is cancelled."})
@@ -479,12 +485,22 @@ def appointment_cancel(
     appointment.status = Status.CANCELLED
     appointment.cancelled_at = now
     appointment.cancel_reason = reason[:200]
-    appointment.late_cancellation = appointment.start - now < notice
+    appointment.late_cancellation = not by_clinic and appointment.start - now < notice
     appointment.sequence += 1
     appointment.save()
     _record(appointment, "cancelled", user, old=Appointment(status=old_status), note=reason)
     hooks.after_cancelled(appointment)
     return appointment
+
+
+@transaction.atomic
+def appointments_cancel_upcoming(*, plan: TreatmentPlan, reason: str, user=None) -> list[Appointment]:
+    """Cancel a plan's future visits (the plan was completed or cancelled)."""
+    upcoming = plan.appointments.filter(status__in=Appointment.UPCOMING_STATUSES, start__gt=timezone.now())
+    return [
+        appointment_cancel(appointment=appointment, reason=reason, user=user, by_clinic=True)
+        for appointment in upcoming.order_by("start")
+    ]
 
 
 def _transition(appointment: Appointment, action: str, user, **changes) -> Appointment:

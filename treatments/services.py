@@ -358,11 +358,24 @@ def plan_resume(*, plan: TreatmentPlan, user: AbstractBaseUser, override_reason:
     return _move(locked, "resume", user, overridden)
 
 
+def _cancel_upcoming(plan: TreatmentPlan, user: AbstractBaseUser, why: str) -> None:
+    """A closed plan keeps no future visits: cancel them (the clinic's
+    decision, so not a late cancellation); patients get the usual notice."""
+    # Imported here: scheduling depends on plans, not the other way round.
+    from appointments.services import appointments_cancel_upcoming
+
+    appointments_cancel_upcoming(plan=plan, reason=why, user=user)
+
+
 @transaction.atomic
 def plan_complete(*, plan: TreatmentPlan, user: AbstractBaseUser, reason: str = "") -> TreatmentPlan:
-    return _move(_lock(plan, "complete"), "complete", user, reason)
+    locked = _move(_lock(plan, "complete"), "complete", user, reason)
+    _cancel_upcoming(locked, user, "Plan completed")
+    return locked
 
 
 @transaction.atomic
 def plan_cancel(*, plan: TreatmentPlan, user: AbstractBaseUser, reason: str = "") -> TreatmentPlan:
-    return _move(_lock(plan, "cancel"), "cancel", user, reason)
+    locked = _move(_lock(plan, "cancel"), "cancel", user, reason)
+    _cancel_upcoming(locked, user, "Plan cancelled")
+    return locked

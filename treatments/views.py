@@ -64,6 +64,8 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "clinical": clinical,
             "actions": services.allowed_actions(plan) if clinical else [],
             "reason_form": StatusReasonForm(),
+            "sessions": plan.appointments.select_related("therapist", "room", "note").order_by("start"),
+            "adverse_events": plan.adverse_events.all(),
         },
     )
 

@@ -283,3 +283,16 @@ def test_waitlist_entry_validates_its_window(plan):
         services.waitlist_add(plan=plan, preferred_time_from=dt.time(12), preferred_time_to=dt.time(9))
     entry = services.waitlist_add(plan=plan, preferred_weekdays=[0, 2], notes="Mornings")
     assert entry.patient == plan.patient
+
+
+def test_cancelling_a_plan_cancels_its_future_visits_without_counting_them_late(
+    plan, therapist, room, device, at, front_desk
+):
+    from treatments.services import plan_cancel
+
+    booked = services.series_book(plan=plan, start=at(0, "09:00"))
+    plan_cancel(plan=plan, user=front_desk, reason="Patient moved away")
+    statuses = set(
+        Appointment.objects.filter(pk__in=[a.pk for a in booked]).values_list("status", "late_cancellation")
+    )
+    assert statuses == {("cancelled", False)}
