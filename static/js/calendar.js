@@ -18,6 +18,9 @@ document.addEventListener("DOMContentLoaded", () => {
     allDaySlot: false,
     nowIndicator: true,
     firstDay: 1,
+    // The clinic's 24-hour clock, as on the day sheet.
+    slotLabelFormat: { hour: "2-digit", minute: "2-digit", hour12: false },
+    eventTimeFormat: { hour: "2-digit", minute: "2-digit", hour12: false },
     height: "auto",
     events: element.dataset.eventsUrl,
     eventStartEditable: true,
