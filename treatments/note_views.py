@@ -55,71 +55,67 @@ def _render(request, appointment, note, *, form=None, sign_form=None, addendum_f
     return render(request, "treatments/note_form.html", context, status=status)
 
 
-@clinical
-def note(request: HttpRequest, pk: int) -> HttpResponse:
+def _submit(request, pk: int, form, form_key: str, action, done: str) -> HttpResponse:
+    """One note form posted: call the service, redirect with a message, or
+    re-render the page with the errors and the input kept (409 when locked)."""
     appointment = _appointment(pk)
     current = SessionNote.objects.filter(appointment=appointment).first()
-    if request.method != "POST":
-        return _render(request, appointment, current)
-    form = NoteForm(request.POST, instance=current, modality=appointment.plan.modality)
-    if current is not None and current.is_signed:
-        messages.error(request, "This note is signed and locked. Add an addendum to correct it.")
-        return _render(request, appointment, current, status=409)
     if form.is_valid():
         try:
-            notes.note_save(
-                appointment=appointment,
-                values=form.service_values(),
-                user=request.user,
-                confirm_out_of_range=form.cleaned_data["confirm_out_of_range"],
-                adverse=form.adverse(),
-            )
+            action(appointment, form)
         except Locked as exc:
             messages.error(request, exc.message)
             return _render(request, appointment, current, status=409)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, "Note saved. Sign it when the session is complete.")
+            messages.success(request, done)
             return redirect("appointments:note", pk=pk)
-    return _render(request, appointment, current, form=form, status=400)
+    return _render(request, appointment, current, status=400, **{form_key: form})
+
+
+@clinical
+def note(request: HttpRequest, pk: int) -> HttpResponse:
+    if request.method != "POST":
+        appointment = _appointment(pk)
+        return _render(request, appointment, SessionNote.objects.filter(appointment=appointment).first())
+    modality = _appointment(pk).plan.modality
+
+    def save(appointment, form):
+        notes.note_save(
+            appointment=appointment,
+            values=form.service_values(),
+            user=request.user,
+            confirm_out_of_range=form.cleaned_data["confirm_out_of_range"],
+            adverse=form.adverse(),
+        )
+
+    current = SessionNote.objects.filter(appointment_id=pk).first()
+    if current is not None and current.is_signed:
+        messages.error(request, "This note is signed and locked. Add an addendum to correct it.")
+        return _render(request, _appointment(pk), current, status=409)
+    form = NoteForm(request.POST, instance=current, modality=modality)
+    return _submit(request, pk, form, "form", save, "Note saved. Sign it when the session is complete.")
 
 
 @require_POST
 @clinical
 def sign(request: HttpRequest, pk: int) -> HttpResponse:
-    appointment = _appointment(pk)
-    form = SignForm(request.POST)
-    current = SessionNote.objects.filter(appointment=appointment).first()
-    if form.is_valid():
-        try:
-            notes.note_sign(appointment=appointment, user=request.user, **form.cleaned_data)
-        except Locked as exc:
-            messages.error(request, exc.message)
-            return _render(request, appointment, current, status=409)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Note signed. The visit is completed.")
-            return redirect("appointments:note", pk=pk)
-    return _render(request, appointment, current, sign_form=form, status=400)
+    def sign_note(appointment, form):
+        notes.note_sign(appointment=appointment, user=request.user, **form.cleaned_data)
+
+    return _submit(
+        request, pk, SignForm(request.POST), "sign_form", sign_note, "Note signed. The visit is completed."
+    )
 
 
 @require_POST
 @clinical
 def addendum(request: HttpRequest, pk: int) -> HttpResponse:
-    appointment = _appointment(pk)
-    form = AddendumForm(request.POST)
-    current = SessionNote.objects.filter(appointment=appointment).first()
-    if form.is_valid():
-        try:
-            notes.addendum_add(appointment=appointment, user=request.user, text=form.cleaned_data["text"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Addendum added.")
-            return redirect("appointments:note", pk=pk)
-    return _render(request, appointment, current, addendum_form=form, status=400)
+    def add(appointment, form):
+        notes.addendum_add(appointment=appointment, user=request.user, text=form.cleaned_data["text"])
+
+    return _submit(request, pk, AddendumForm(request.POST), "addendum_form", add, "Addendum added.")
 
 
 @require_GET

@@ -70,65 +70,26 @@ def slot(monday):
     return local_datetime(monday, dt.time(10)).isoformat()
 
 
-def test_twenty_requests_for_one_therapist_slot_book_exactly_one(desk, slot):
-    therapist = TherapistFactory()
-    payloads = [
-        {
-            "plan": p.pk,
-            "start": slot,
-            "therapist": therapist.pk,
-            "room": RoomFactory().pk,
-            "device": DeviceFactory().pk,
-        }
-        for p in _plans(RACERS)
-    ]
+@pytest.mark.parametrize("resource", ["therapist", "room", "device", "patient"])
+def test_twenty_requests_for_one_resource_book_exactly_one(desk, slot, resource):
+    """Every request has its own plan and, except for the shared resource,
+    its own therapist, room and device: only R1 on that resource can refuse."""
+    shared = {
+        "therapist": TherapistFactory,
+        "room": RoomFactory,
+        "device": DeviceFactory,
+        "patient": PatientFactory,
+    }[resource]()
+    plans = _plans(RACERS, patient=shared if resource == "patient" else None)
+    payloads = []
+    for plan in plans:
+        payload = {"plan": plan.pk, "start": slot}
+        for name, factory in (
+            ("therapist", TherapistFactory),
+            ("room", RoomFactory),
+            ("device", DeviceFactory),
+        ):
+            payload[name] = shared.pk if name == resource else factory().pk
+        payloads.append(payload)
     assert _race(payloads, desk) == Counter({201: 1, 409: RACERS - 1})
-    assert Appointment.objects.filter(therapist=therapist).count() == 1
-
-
-def test_twenty_requests_for_one_room_book_exactly_one(desk, slot):
-    room = RoomFactory()
-    payloads = [
-        {
-            "plan": p.pk,
-            "start": slot,
-            "therapist": TherapistFactory().pk,
-            "room": room.pk,
-            "device": DeviceFactory().pk,
-        }
-        for p in _plans(RACERS)
-    ]
-    assert _race(payloads, desk) == Counter({201: 1, 409: RACERS - 1})
-    assert Appointment.objects.filter(room=room).count() == 1
-
-
-def test_twenty_requests_for_one_device_book_exactly_one(desk, slot):
-    device = DeviceFactory()
-    payloads = [
-        {
-            "plan": p.pk,
-            "start": slot,
-            "therapist": TherapistFactory().pk,
-            "room": RoomFactory().pk,
-            "device": device.pk,
-        }
-        for p in _plans(RACERS)
-    ]
-    assert _race(payloads, desk) == Counter({201: 1, 409: RACERS - 1})
-    assert Appointment.objects.filter(device=device).count() == 1
-
-
-def test_twenty_requests_for_one_patient_book_exactly_one(desk, slot):
-    patient = PatientFactory()
-    payloads = [
-        {
-            "plan": p.pk,
-            "start": slot,
-            "therapist": TherapistFactory().pk,
-            "room": RoomFactory().pk,
-            "device": DeviceFactory().pk,
-        }
-        for p in _plans(RACERS, patient=patient)
-    ]
-    assert _race(payloads, desk) == Counter({201: 1, 409: RACERS - 1})
-    assert Appointment.objects.filter(patient=patient).count() == 1
+    assert Appointment.objects.filter(**{resource: shared}).count() == 1
