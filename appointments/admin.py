@@ -11,20 +11,21 @@ from appointments.models import (
     WaitlistEntry,
     WorkingHours,
 )
+from clinic.admin import ClinicAdminModelAdmin, ReadOnlyModelAdmin
 
 
-class WorkingHoursInline(admin.TabularInline):
+class WorkingHoursInline(ClinicAdminModelAdmin, admin.TabularInline):
     model = WorkingHours
     extra = 1
 
 
-class ExceptionInline(admin.TabularInline):
+class ExceptionInline(ClinicAdminModelAdmin, admin.TabularInline):
     model = TherapistException
     extra = 0
 
 
 @admin.register(Therapist)
-class TherapistAdmin(admin.ModelAdmin):
+class TherapistAdmin(ClinicAdminModelAdmin, admin.ModelAdmin):
     list_display = ["display_name", "user", "modalities", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["display_name", "user__username"]
@@ -32,29 +33,29 @@ class TherapistAdmin(admin.ModelAdmin):
 
 
 @admin.register(Room)
-class RoomAdmin(admin.ModelAdmin):
+class RoomAdmin(ClinicAdminModelAdmin, admin.ModelAdmin):
     list_display = ["name", "modalities", "is_active"]
 
 
 @admin.register(Device)
-class DeviceAdmin(admin.ModelAdmin):
+class DeviceAdmin(ClinicAdminModelAdmin, admin.ModelAdmin):
     list_display = ["name", "kind", "serial_number", "home_room", "in_service", "calibration_due"]
     list_filter = ["kind", "in_service"]
     search_fields = ["name", "serial_number"]
 
 
 @admin.register(ClinicClosure)
-class ClinicClosureAdmin(admin.ModelAdmin):
+class ClinicClosureAdmin(ClinicAdminModelAdmin, admin.ModelAdmin):
     list_display = ["start_date", "end_date", "reason"]
 
 
 @admin.register(TherapistException)
-class TherapistExceptionAdmin(admin.ModelAdmin):
+class TherapistExceptionAdmin(ClinicAdminModelAdmin, admin.ModelAdmin):
     list_display = ["therapist", "kind", "start", "end", "note"]
     list_filter = ["kind", "therapist"]
 
 
-class ChangeInline(admin.TabularInline):
+class ChangeInline(ReadOnlyModelAdmin, admin.TabularInline):
     model = AppointmentChange
     extra = 0
     can_delete = False
@@ -65,7 +66,7 @@ class ChangeInline(admin.TabularInline):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(admin.ModelAdmin):
+class AppointmentAdmin(ReadOnlyModelAdmin, admin.ModelAdmin):
     """Read-only: bookings and changes go through the scheduling pages so the
     rules (R1–R5) and the patient emails always apply."""
 
@@ -75,17 +76,8 @@ class AppointmentAdmin(admin.ModelAdmin):
     list_select_related = ["patient", "therapist", "room"]
     inlines = [ChangeInline]
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(WaitlistEntry)
-class WaitlistEntryAdmin(admin.ModelAdmin):
+class WaitlistEntryAdmin(ClinicAdminModelAdmin, admin.ModelAdmin):
     list_display = ["patient", "plan", "preferred_weekdays", "is_active", "created_at"]
     list_filter = ["is_active"]

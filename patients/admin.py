@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from patients.access import ClinicAdminModelAdmin, ReadOnlyModelAdmin
+from clinic.admin import ClinicAdminModelAdmin, ReadOnlyModelAdmin
 from patients.models import Patient, Screening
 from patients.services import DEMOGRAPHIC_FIELDS, patient_update
 

@@ -3,8 +3,8 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 
+from clinic.admin import ClinicAdminModelAdmin, ReadOnlyModelAdmin
 from clinic.models import ClinicRules
-from patients.access import ClinicAdminModelAdmin, ReadOnlyModelAdmin
 from treatments import services
 from treatments.forms import MedicationForm
 from treatments.models import Medication, TreatmentPlan

@@ -222,3 +222,14 @@ def test_a_therapist_in_another_modality_is_not_offered(desk_client, plan, room,
         reverse("appointments:book"), {"plan": plan.pk, "date_from": day, "date_to": day}
     ).content.decode()
     assert "Ultra Only</td>" not in body
+
+
+def test_clinic_admins_manage_resources_in_the_admin(client, clinic_admin, therapist, front_desk):
+    client.force_login(clinic_admin)
+    assert client.get(reverse("admin:appointments_therapist_change", args=[therapist.pk])).status_code == 200
+    assert client.get(reverse("admin:appointments_device_add")).status_code == 200
+    assert client.get(reverse("admin:appointments_appointment_changelist")).status_code == 200
+    # Bookings go through the scheduling pages, where the rules run.
+    assert client.get(reverse("admin:appointments_appointment_add")).status_code == 403
+    client.force_login(front_desk)
+    assert client.get(reverse("admin:appointments_device_add")).status_code == 302
