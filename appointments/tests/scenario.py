@@ -57,10 +57,9 @@ def visit_today(plan, therapist: Therapist, room, *, status=Appointment.Status.S
     """A visit that started a few minutes ago (still today in the clinic's
     zone): made directly, since booking refuses times in the past."""
     now = timezone.now().astimezone(clinic_tz())
-    start = max(
-        now.replace(second=0, microsecond=0) - dt.timedelta(minutes=minutes_ago),
-        local_datetime(now.date(), dt.time(0, 1)),
-    )
+    start = now.replace(second=0, microsecond=0) - dt.timedelta(minutes=minutes_ago)
+    if start.date() != now.date():  # just after midnight: later today instead, in the same order
+        start = local_datetime(now.date(), dt.time(1)) - dt.timedelta(minutes=minutes_ago)
     return Appointment.objects.create(
         patient=plan.patient,
         plan=plan,
