@@ -37,7 +37,6 @@ def test_front_desk_books_a_series_moves_and_cancels_sessions_and_checks_a_patie
     login(page, "frontdesk")
     expect(page.get_by_role("heading", name="Welcome, Fran Desk")).to_be_visible()
     expect(page.get_by_role("button", name="Check in Sam Arrival")).to_be_visible()
-    screenshot(page, "dashboard-front-desk")
 
     # Find the patient and open the plan.
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Patients").click()

@@ -11,6 +11,7 @@ import datetime as dt
 import email
 import importlib
 import re
+import socket
 import time
 from email.policy import default as default_policy
 
@@ -21,6 +22,7 @@ from appointments import services
 from appointments.availability import local_datetime
 from appointments.models import Appointment
 from appointments.tests.scenario import next_monday, patient_plan, staff
+from clinic.tests.browser import assert_accessible
 
 try:
     importlib.import_module("appointments.links")
@@ -58,12 +60,15 @@ class Inbox:
 def inbox(settings, live_server):
     from aiosmtpd.controller import Controller
 
+    with socket.socket() as probe:  # a free port (the controller's start-up check needs a real one)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=0)
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.server.sockets[0].getsockname()[1]
+    settings.EMAIL_PORT = port
     settings.EMAIL_USE_TLS = False
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
     settings.SITE_URL = live_server.url
@@ -121,6 +126,7 @@ def test_patient_confirms_then_cancels_from_the_confirmation_email(page, inbox, 
 
     page.goto(links[0])
     expect(page.get_by_text(re.compile(r"\b10:00\b")).first).to_be_visible()
+    assert_accessible(page)
     act(page, CONFIRM)
     wait_for_status(visit, Appointment.Status.CONFIRMED)
 

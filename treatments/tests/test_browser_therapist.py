@@ -58,7 +58,6 @@ def test_therapist_writes_confirms_and_signs_a_note_then_sees_the_progress_chart
 
     login(page, "therapist")
     expect(page.get_by_role("heading", name="My day")).to_be_visible()
-    screenshot(page, "dashboard-therapist")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Day sheet").click()
     row = page.get_by_role("row").filter(has_text="Lopez, Maria")
     expect(row.get_by_text("Checked in", exact=True)).to_be_visible()
@@ -85,7 +84,7 @@ def test_therapist_writes_confirms_and_signs_a_note_then_sees_the_progress_chart
     confirm.check()
     page.get_by_role("button", name="Save note").click()
     expect(page.get_by_role("alert").filter(has_text="Note saved.")).to_be_visible()
-    screenshot(page, "note", full_page=True)
+    screenshot(page, "note")
 
     page.get_by_label("Your password").fill("phoresis-demo")
     page.get_by_role("button", name="Sign and lock").click()
