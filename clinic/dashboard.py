@@ -19,6 +19,7 @@ from treatments.selectors import OPEN_PLAN_STATUSES, plans_with_counts
 
 CALIBRATION_WARNING_DAYS = 30
 LIST_LIMIT = 50
+UNSIGNED_SHOWN = 10  # the oldest first; the count says how many more wait
 
 
 def front_desk_dashboard(*, now: dt.datetime | None = None) -> dict:
@@ -60,7 +61,7 @@ def therapist_dashboard(*, user, now: dt.datetime | None = None) -> dict:
     return {
         "today": today,
         "my_day": my_day,
-        "unsigned": list(selectors.appointment_list(unsigned).order_by("start", "id")[:LIST_LIMIT]),
+        "unsigned": list(selectors.appointment_list(unsigned).order_by("start", "id")[:UNSIGNED_SHOWN]),
         "unsigned_count": unsigned.count(),
     }
 

@@ -85,7 +85,7 @@ def test_therapist_sees_only_their_own_day():
     assert [a.pk for a in board["my_day"]] == [mine.pk]
 
 
-def test_therapist_sees_visits_given_whose_note_is_missing_or_a_draft():
+def test_therapist_sees_visits_given_whose_note_is_missing_or_a_draft(monkeypatch):
     me = TherapistFactory()
     checked_in = visit(at(0, "09:00"), therapist=me, status=Appointment.Status.CHECKED_IN)
     past_draft = visit(at(-2, "09:00"), therapist=me, status=Appointment.Status.CHECKED_IN)
@@ -101,6 +101,10 @@ def test_therapist_sees_visits_given_whose_note_is_missing_or_a_draft():
     visit(at(-1, "11:00"), status=Appointment.Status.CHECKED_IN)  # a colleague's
     board = dashboard.therapist_dashboard(user=me.user, now=NOW)
     assert [a.pk for a in board["unsigned"]] == [past_draft.pk, past_unmarked.pk, checked_in.pk]
+    assert board["unsigned_count"] == 3
+    monkeypatch.setattr(dashboard, "UNSIGNED_SHOWN", 2)
+    board = dashboard.therapist_dashboard(user=me.user, now=NOW)
+    assert [a.pk for a in board["unsigned"]] == [past_draft.pk, past_unmarked.pk]
     assert board["unsigned_count"] == 3
 
 
