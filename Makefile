@@ -10,7 +10,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/phoresis
 TEST_SQLITE_URL ?= sqlite:///$(CURDIR)/var/test.sqlite3
 PYTEST_ARGS ?=
 
-.PHONY: run install install-dev test test-postgres test-sqlite lint fmt bench migrations-check check-deploy seed clean
+.PHONY: run install install-dev test test-postgres test-sqlite screenshots lint fmt bench migrations-check check-deploy seed clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ test-postgres: install-dev
 SQLITE_MARKERS ?= -m "not postgres and not redis and not browser"
 test-sqlite: install-dev
 	DATABASE_URL=$(TEST_SQLITE_URL) $(PY) -m pytest $(SQLITE_MARKERS) $(PYTEST_ARGS)
+
+## screenshots: refresh the README's pictures (docs/screenshots/) from the browser tests
+screenshots: install-dev
+	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest -m browser -q $(PYTEST_ARGS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

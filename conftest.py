@@ -1,14 +1,20 @@
 """Suite-wide fixtures and the service markers.
 
 `postgres` tests need PostgreSQL (exclusion constraints, real concurrency);
-`redis` tests need a real Redis. Under CI=true an unreachable service fails
-the test; elsewhere it skips with the reason.
+`redis` tests need a real Redis; `browser` tests need Debian's Chromium and
+Playwright (clinic/tests/browser.py). Under CI=true a missing service or
+browser fails the test; elsewhere it skips with the reason.
 """
 
 import pytest
 from django.db import connection
 
-from scripts.services import DEFAULTS, in_ci, reachable
+pytest.register_assert_rewrite("clinic.tests.browser")
+
+from clinic.tests.browser import browser_missing  # noqa: E402
+from scripts.services import DEFAULTS, in_ci, reachable  # noqa: E402
+
+pytest_plugins = ["clinic.tests.browser"]
 
 
 def _require(name: str) -> None:
@@ -29,6 +35,10 @@ def _service_markers(request):
         pytest.skip(message)
     if request.node.get_closest_marker("redis"):
         _require("redis")
+    if request.node.get_closest_marker("browser") and (reason := browser_missing()):
+        if in_ci():
+            pytest.fail(f"{reason} (CI=true: browser tests must run; .ci/run installs Chromium)")
+        pytest.skip(reason)
 
 
 @pytest.fixture

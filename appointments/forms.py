@@ -6,15 +6,34 @@ from appointments.availability import clinic_tz
 from appointments.models import Room, Therapist, WaitlistEntry
 
 
+class LabelledSplitDateTimeWidget(forms.SplitDateTimeWidget):
+    """A date input and a time input, each with its own visible label (one
+    label cannot name two controls); screen readers also hear the field's
+    label: "First session: Date". The template sits in the app's templates
+    folder, where Django's form renderer looks."""
+
+    template_name = "appointments/widgets/split_datetime.html"
+    field_label = ""
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["field_label"] = self.field_label
+        return context
+
+
 class LocalDateTimeField(forms.SplitDateTimeField):
     """Date and time inputs read in the clinic's time zone."""
 
-    widget = forms.SplitDateTimeWidget(
+    widget = LabelledSplitDateTimeWidget(
         date_attrs={"type": "date"},
         time_attrs={"type": "time", "step": 300},
         date_format="%Y-%m-%d",
         time_format="%H:%M",
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.widget.field_label = self.label or ""
 
     def compress(self, data_list):
         value = super().compress(data_list)

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_POST
 
 from appointments import selectors, services
@@ -34,6 +35,18 @@ def _today() -> dt.date:
     return local_date(timezone.now())
 
 
+def _when(moment: dt.datetime) -> str:
+    """A visit's time in the clinic's format, as the pages show it."""
+    return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+
+
+def _date(value: str | None) -> dt.date | None:
+    try:
+        return parse_date(value or "")
+    except ValueError:  # well formed but impossible, e.g. 2026-02-30
+        return None
+
+
 # -- calendar ----------------------------------------------------------------
 @require_GET
 @staff
@@ -46,6 +59,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
             "rooms": Room.objects.filter(is_active=True),
             "therapist": _int(request.GET.get("therapist")),
             "room": _int(request.GET.get("room")),
+            "initial_date": _date(request.GET.get("date")),
         },
     )
 
@@ -128,7 +142,7 @@ def move(request: HttpRequest, pk: int) -> JsonResponse:
 @require_GET
 @staff
 def day_sheet(request: HttpRequest) -> HttpResponse:
-    day = parse_date(request.GET.get("date") or "") or _today()
+    day = _date(request.GET.get("date")) or _today()
     rows = list(
         selectors.appointments_for_day(
             day=day, therapist=_int(request.GET.get("therapist")), room=_int(request.GET.get("room"))
@@ -268,8 +282,10 @@ def book(request: HttpRequest) -> HttpResponse:
     """Find a free slot for a plan and book one session."""
     plan = _plan(_int(request.GET.get("plan") or request.POST.get("plan")))
     today = _today()
+    # ?plan= alone opens the page: the search form starts unbound, with the next two weeks.
     search = SlotSearchForm(
-        request.GET or None, initial={"date_from": today, "date_to": today + dt.timedelta(days=14)}
+        request.GET if "date_from" in request.GET else None,
+        initial={"date_from": today, "date_to": today + dt.timedelta(days=14)},
     )
     form = BookForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -278,7 +294,7 @@ def book(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, f"Booked {timezone.localtime(appointment.start):%a %d %b %Y %H:%M}.")
+            messages.success(request, f"Booked {_when(appointment.start)}.")
             return redirect("appointments:detail", pk=appointment.pk)
     slots = None
     if search.is_bound and search.is_valid():
@@ -310,7 +326,9 @@ def series(request: HttpRequest, plan_pk: int) -> HttpResponse:
         try:
             if request.POST.get("confirm"):
                 booked = services.series_book(plan=plan, start=start, therapist=therapist, user=request.user)
-                messages.success(request, f"Booked {len(booked)} sessions.")
+                messages.success(
+                    request, f"Booked {len(booked)} sessions, the first on {_when(booked[0].start)}."
+                )
                 return redirect(
                     f"{reverse('appointments:day')}?date={local_date(booked[0].start).isoformat()}"
                 )

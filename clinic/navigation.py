@@ -36,5 +36,9 @@ def nav_for(request) -> list[dict]:
             url = reverse(entry.url_name)
         except NoReverseMatch:  # the page arrives with a later feature
             continue
-        items.append({"label": entry.label, "url": url, "active": request.path.startswith(url)})
+        items.append({"label": entry.label, "url": url, "active": False})
+    # The longest matching prefix wins: /schedule/day/ is the day sheet, not the calendar.
+    matching = [item for item in items if request.path.startswith(item["url"])]
+    if matching:
+        max(matching, key=lambda item: len(item["url"]))["active"] = True
     return items

@@ -125,6 +125,8 @@ LANGUAGE_CODE = "en-us"
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = CLINIC_TIME_ZONE  # display zone; the database stores UTC
+# "Mon 7 Dec 2026, 09:00" on every page (clinic/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["clinic.formats"]
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

@@ -10,6 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from kombu import Connection
 
+from clinic.dashboard import dashboard_for
 from clinic.roles import role_of
 
 logger = logging.getLogger(__name__)
@@ -54,8 +55,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(body, status=200 if db else 503)
 
 
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html", {"role": role_of(request.user)})
+    """The role's dashboard: what needs doing today, at a glance."""
+    return render(request, "home.html", {"role": role_of(request.user), **dashboard_for(request.user)})
 
 
 @login_not_required

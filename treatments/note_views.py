@@ -12,6 +12,8 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.formats import date_format
+from django.utils.timezone import localdate
 from django.views.decorators.http import require_GET, require_POST
 
 from appointments.models import Appointment
@@ -135,7 +137,7 @@ def progress(request: HttpRequest, pk: int) -> HttpResponse:
         cumulative += session.dose_ma_min or 0
         rows.append({"number": number, "note": session, "cumulative_dose": cumulative})
     chart = {
-        "labels": [s.appointment.start.date().isoformat() for s in sessions],
+        "labels": [date_format(localdate(s.appointment.start), "MONTH_DAY_FORMAT") for s in sessions],
         "before": [s.pain_before for s in sessions],
         "after": [s.pain_after for s in sessions],
     }

@@ -11,8 +11,17 @@ document.addEventListener("DOMContentLoaded", () => {
   };
   const calendar = new FullCalendar.Calendar(element, {
     initialView: window.innerWidth < 768 ? "timeGridDay" : "timeGridWeek",
+    initialDate: element.dataset.initialDate || undefined,
     headerToolbar: { left: "prev,next today", center: "title", right: "timeGridWeek,timeGridDay,listWeek" },
+    // Words, not icons: FullCalendar's icon spans are role="img" without a name.
+    buttonIcons: false,
+    buttonText: { prev: "‹ Previous", next: "Next ›", today: "Today", week: "Week", day: "Day", list: "List" },
     timeZone: element.dataset.timeZone,
+    // The clinic's format: day before month, 24-hour clock ("Mon 7 Dec", "09:00").
+    locale: "en-gb",
+    dayHeaderFormat: { weekday: "short", day: "numeric", month: "short" },
+    slotLabelFormat: { hour: "2-digit", minute: "2-digit", hour12: false },
+    eventTimeFormat: { hour: "2-digit", minute: "2-digit", hour12: false },
     slotMinTime: "07:00:00",
     slotMaxTime: "20:00:00",
     allDaySlot: false,

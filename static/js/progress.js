@@ -14,6 +14,6 @@ document.addEventListener("DOMContentLoaded", () => {
         { label: "Pain after", data: data.after, borderColor: "#0d6efd", tension: 0.2 },
       ],
     },
-    options: { animation: false, scales: { y: { min: 0, max: 10, title: { display: true, text: "Pain (0–10)" } } } },
+    options: { animation: false, maintainAspectRatio: false, scales: { y: { min: 0, max: 10, title: { display: true, text: "Pain (0–10)" } } } },
   });
 });
