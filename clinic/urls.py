@@ -24,6 +24,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/keepalive/", views.keepalive, name="keepalive"),
     path("admin/", admin.site.urls),
     path("patients/", include("patients.urls")),
     path("plans/", include("treatments.urls")),
