@@ -11,6 +11,8 @@ from appointments.models import (
     WaitlistEntry,
     WorkingHours,
 )
+from clinic.audit import AuditHistoryAdminMixin
+from patients.access import ReadOnlyModelAdmin
 
 
 class WorkingHoursInline(admin.TabularInline):
@@ -65,9 +67,10 @@ class ChangeInline(admin.TabularInline):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(admin.ModelAdmin):
-    """Read-only: bookings and changes go through the scheduling pages so the
-    rules (R1–R5) and the patient emails always apply."""
+class AppointmentAdmin(AuditHistoryAdminMixin, ReadOnlyModelAdmin, admin.ModelAdmin):
+    """Read-only for clinic admins: bookings and changes go through the
+    scheduling pages so the rules (R1–R5) and the patient emails always
+    apply. Its audit log takes in the visit's note, addenda and adverse events."""
 
     list_display = ["start", "patient", "therapist", "room", "status"]
     list_filter = ["status", "therapist", "room"]
@@ -75,14 +78,11 @@ class AppointmentAdmin(admin.ModelAdmin):
     list_select_related = ["patient", "therapist", "room"]
     inlines = [ChangeInline]
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+    def audit_related(self, obj):
+        note = getattr(obj, "note", None)  # None when the visit has no note yet
+        if note is None:
+            return []
+        return [note, *note.addenda.all(), *note.adverse_events.all()]
 
 
 @admin.register(WaitlistEntry)

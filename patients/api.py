@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
+from clinic.audit import log_access
 from clinic.models import ClinicRules
 from patients import screening as safety
 from patients.access import ClinicalPermission, StaffPermission
@@ -132,6 +133,7 @@ class PatientViewSet(viewsets.ModelViewSet):
             current = safety.current_screening(patient)
             if current is None:
                 return Response({"detail": "No screening recorded yet."}, status=status.HTTP_404_NOT_FOUND)
+            log_access(request, [current])
             return Response(ScreeningSerializer(current).data)
         serializer = ScreeningSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

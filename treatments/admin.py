@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 
+from clinic.audit import AuditHistoryAdminMixin
 from clinic.models import ClinicRules
 from patients.access import ClinicAdminModelAdmin, ReadOnlyModelAdmin
 from treatments import services
@@ -24,7 +25,7 @@ class MedicationAdminForm(MedicationForm):
 
 
 @admin.register(Medication)
-class MedicationAdmin(ClinicAdminModelAdmin, admin.ModelAdmin):
+class MedicationAdmin(AuditHistoryAdminMixin, ClinicAdminModelAdmin, admin.ModelAdmin):
     form = MedicationAdminForm
     list_display = ("name", "concentration", "polarity", "modalities", "is_drug", "is_active")
     list_filter = ("is_active", "polarity", "is_drug")
@@ -57,7 +58,7 @@ class MedicationAdmin(ClinicAdminModelAdmin, admin.ModelAdmin):
 
 
 @admin.register(TreatmentPlan)
-class TreatmentPlanAdmin(ReadOnlyModelAdmin, admin.ModelAdmin):
+class TreatmentPlanAdmin(AuditHistoryAdminMixin, ReadOnlyModelAdmin, admin.ModelAdmin):
     """Read-only: plans change on their pages, where the rules (R6, R7, R8,
     the status machine) run."""
 

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from appointments.models import Appointment
+from clinic.audit import log_access
 from clinic.exceptions import Locked
 from clinic.forms import add_service_errors
 from clinic.roles import Role, role_required
@@ -36,6 +37,7 @@ def _appointment(pk: int) -> Appointment:
 
 def _render(request, appointment, note, *, form=None, sign_form=None, addendum_form=None, status=200):
     plan = appointment.plan
+    log_access(request, [note])
     if form is None:
         initial = notes.initial_values(plan) if note is None else None
         form = NoteForm(instance=note, initial=initial, modality=plan.modality)
@@ -133,6 +135,7 @@ def progress(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("appointment", "signed_by")
         .order_by("appointment__start")
     )
+    log_access(request, sessions)
     cumulative = 0
     rows = []
     for number, session in enumerate(sessions, start=1):

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from appointments.models import Appointment
+from clinic.audit import log_access
 from clinic.exceptions import Locked
 from clinic.roles import HasRole, Role
 from treatments import notes
@@ -90,8 +91,10 @@ class NoteView(APIView):
     @extend_schema(responses=NoteSerializer)
     def get(self, request, pk: int):
         appointment = _appointment(pk)
-        if not SessionNote.objects.filter(appointment=appointment).exists():
+        note = SessionNote.objects.filter(appointment=appointment).first()
+        if note is None:
             return Response({"detail": "No note yet.", **notes.initial_values(appointment.plan)}, status=404)
+        log_access(request, [note])
         return Response(_note_out(appointment))
 
     @extend_schema(request=NoteSerializer, responses=NoteSerializer)
