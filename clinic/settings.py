@@ -357,6 +357,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # Lockouts are warnings; every login is in axes' AccessLog table already.
+        "axes": {"level": "WARNING"},
         # runserver's own request lines go to its handler: redact them too.
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
