@@ -397,3 +397,20 @@ def test_permission_matrix(route: Route, world: World):
     }
     want = {method: tuple(cells) for method, cells in expected.cells.items()}
     assert got == want, f"{route.key} {path}: roles {ROLES}"
+
+
+@pytest.mark.django_db
+def test_signed_links_refuse_a_bad_token_without_data(world: World):
+    """Paths under /r/ (the patient's confirm/cancel links) are public by
+    token: a made-up token gets a friendly 4xx page with no patient data, for
+    every role, never a 500 or a login redirect."""
+    links = [r for r in all_routes() if r.route.startswith(SIGNED_LINK_PREFIX)]
+    secrets = [world.patient.last_name, world.patient.email, world.patient.mrn]
+    for route in links:
+        path = OBJECT_PARAMS.sub("not-a-valid-token", route.route)
+        for role in ROLES:
+            for method in ("GET", "POST"):
+                response = _request(role, method, "/" + path, world)
+                assert response.status_code in {400, 403, 404, 405, 410}, (route.key, role, method)
+                body = response.content.decode(errors="replace")
+                assert not any(secret in body for secret in secrets), (route.key, role, method)
