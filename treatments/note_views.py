@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from appointments.models import Appointment
 from clinic.audit import log_access
+from clinic.auth import reauthenticate
 from clinic.exceptions import Locked
 from clinic.forms import add_service_errors
 from clinic.roles import Role, role_required
@@ -95,6 +96,8 @@ def sign(request: HttpRequest, pk: int) -> HttpResponse:
     current = SessionNote.objects.filter(appointment=appointment).first()
     if form.is_valid():
         try:
+            # Counts a wrong password toward the account lockout, like a failed login.
+            reauthenticate(request=request, user=request.user, password=form.cleaned_data["password"])
             notes.note_sign(appointment=appointment, user=request.user, **form.cleaned_data)
         except Locked as exc:
             messages.error(request, exc.message)

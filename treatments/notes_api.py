@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from appointments.models import Appointment
 from clinic.audit import log_access
+from clinic.auth import reauthenticate
 from clinic.exceptions import Locked
 from clinic.roles import HasRole, Role
 from treatments import notes
@@ -133,6 +134,8 @@ class NoteSignView(APIView):
         appointment = _appointment(pk)
         body = SignSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        # Counts a wrong password toward the account lockout, like a failed login.
+        reauthenticate(request=request._request, user=request.user, password=body.validated_data["password"])
         notes.note_sign(appointment=appointment, user=request.user, **body.validated_data)
         return Response(_note_out(appointment))
 
