@@ -23,7 +23,8 @@ SECRET_KEY = env("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = "django-insecure-development-only-key-not-for-production-use"
+    # Development only: refused above when DEBUG is off.
+    SECRET_KEY = "django-insecure-development-only-key-not-for-production-use"  # nosec B105
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")

@@ -27,7 +27,8 @@ class UserSerializer(serializers.ModelSerializer):
     def validate(self, attrs):
         password = attrs.get("password")
         if self.instance is None and not password:
-            raise serializers.ValidationError({"password": "A new user needs a password."})
+            # A message, not a password.
+            raise serializers.ValidationError({"password": "A new user needs a password."})  # nosec B105
         if password:
             candidate = self.instance or User(
                 username=attrs.get("username", ""), email=attrs.get("email", "")
