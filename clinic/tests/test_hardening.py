@@ -259,3 +259,11 @@ def test_our_log_calls_pass_no_names():
     assert calls
     named = [c for c in calls if re.search(r"name|email|phone|\.subjective|\.text|full_name", c[1])]
     assert not named, named
+
+
+def test_gunicorn_access_lines_leave_out_query_strings_and_referrers():
+    namespace: dict = {}
+    exec((ROOT / "gunicorn.conf.py").read_text(), namespace)  # our own config file
+    fmt = namespace["access_log_format"]
+    assert "%(U)s" in fmt
+    assert not any(code in fmt for code in ("%(r)s", "%(q)s", "%(f)s", "%({"))

@@ -76,7 +76,7 @@ def test_wrong_passwords_when_signing_a_note_count_toward_the_lockout(world):
     from treatments.note_models import SessionNote
 
     therapist = world.users["therapist"]
-    # A draft note to sign: a second visit of the world's plan.
+    # The world's note, back to a draft so there is something to sign.
     note = world.note
     SessionNote.objects.filter(pk=note.pk).update(
         status=SessionNote.Status.DRAFT, signed_by=None, signed_at=None
