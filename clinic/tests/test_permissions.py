@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 
 import pytest
+import time_machine
 from django.contrib import admin
 from django.db import transaction
 from django.test import Client
@@ -369,9 +370,32 @@ def test_the_matrix_names_only_urls_that_exist():
     assert set(ADMIN_MODELS) == labels, set(ADMIN_MODELS) ^ labels
 
 
-@pytest.fixture
-def world(db, time_machine) -> World:
-    return build_world(time_machine)
+class _Clock:
+    """time-machine for a module-scoped fixture (its own fixture is per test)."""
+
+    def __init__(self):
+        self._travel = None
+
+    def move_to(self, destination, tick: bool = True) -> None:
+        self.stop()
+        self._travel = time_machine.travel(destination, tick=tick)
+        self._travel.start()
+
+    def stop(self) -> None:
+        if self._travel is not None:
+            self._travel.stop()
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """One world for the whole matrix (building it per URL doubled the suite's
+    time): made in a transaction that is rolled back after the module; each
+    test, and each request in it, runs in a savepoint inside it."""
+    clock = _Clock()
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield build_world(clock)
+        transaction.set_rollback(True)
+    clock.stop()
 
 
 def _fill(value: str, world: World) -> str:
