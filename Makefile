@@ -10,7 +10,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/phoresis
 TEST_SQLITE_URL ?= sqlite:///$(CURDIR)/var/test.sqlite3
 PYTEST_ARGS ?=
 
-.PHONY: run install install-dev test test-postgres test-sqlite screenshots lint fmt bench migrations-check check-deploy seed clean
+.PHONY: run install install-dev test test-postgres test-sqlite screenshots lint fmt bench migrations-check check-deploy seed clean security fuzz
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,8 +33,9 @@ run: install
 	@echo "Phoresis on http://127.0.0.1:$(PORT)/  (log in as frontdesk / therapist / admin, password phoresis-demo). Ctrl-C stops everything."
 	DEBUG=$${DEBUG:-true} exec $(VENV)/bin/honcho -f Procfile.dev start
 
-## test: the whole suite, on PostgreSQL and then on SQLite
+## test: the security checks, then the whole suite, on PostgreSQL and then on SQLite
 test: install-dev
+	@$(MAKE) --no-print-directory security
 	@rc=0; $(PY) -m scripts.services postgres redis || rc=$$?; \
 	if [ $$rc -eq 2 ]; then exit 1; fi; \
 	if $(PY) -m scripts.services postgres 2>/dev/null; then \
@@ -56,6 +57,19 @@ test-sqlite: install-dev
 ## screenshots: refresh the README's pictures (docs/screenshots/) from the browser tests
 screenshots: install-dev
 	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots DATABASE_URL=$(TEST_DATABASE_URL) $(PY) -m pytest -m browser -q $(PYTEST_ARGS)
+
+## security: bandit over our code (config in pyproject.toml) and pip-audit over
+## requirements.txt; pip-audit says NOT AUDITED when PyPI's advisory data is out
+## of reach (a hard failure with PIP_AUDIT_REQUIRED=1).
+security: install-dev
+	$(VENV)/bin/bandit -q -c pyproject.toml -r .
+	$(PY) -m scripts.pip_audit
+
+## fuzz: a longer schemathesis run (valid and invalid input) against the API, on PostgreSQL
+FUZZ_MAX_EXAMPLES ?= 100
+fuzz: install-dev
+	FUZZ_MAX_EXAMPLES=$(FUZZ_MAX_EXAMPLES) FUZZ_NEGATIVE=1 DATABASE_URL=$(TEST_DATABASE_URL) \
+	$(PY) -m pytest -q -s clinic/tests/test_fuzz.py
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

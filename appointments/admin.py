@@ -12,6 +12,7 @@ from appointments.models import (
     WorkingHours,
 )
 from clinic.admin import ClinicAdminModelAdmin, ReadOnlyModelAdmin
+from clinic.audit import AuditHistoryAdminMixin
 
 
 class WorkingHoursInline(ClinicAdminModelAdmin, admin.TabularInline):
@@ -66,15 +67,22 @@ class ChangeInline(ReadOnlyModelAdmin, admin.TabularInline):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(ReadOnlyModelAdmin, admin.ModelAdmin):
-    """Read-only: bookings and changes go through the scheduling pages so the
-    rules (R1–R5) and the patient emails always apply."""
+class AppointmentAdmin(AuditHistoryAdminMixin, ReadOnlyModelAdmin, admin.ModelAdmin):
+    """Read-only for clinic admins: bookings and changes go through the
+    scheduling pages so the rules (R1–R5) and the patient emails always
+    apply. Its audit log takes in the visit's note, addenda and adverse events."""
 
     list_display = ["start", "patient", "therapist", "room", "status"]
     list_filter = ["status", "therapist", "room"]
     date_hierarchy = "start"
     list_select_related = ["patient", "therapist", "room"]
     inlines = [ChangeInline]
+
+    def audit_related(self, obj):
+        note = getattr(obj, "note", None)  # None when the visit has no note yet
+        if note is None:
+            return []
+        return [note, *note.addenda.all(), *note.adverse_events.all()]
 
 
 @admin.register(WaitlistEntry)

@@ -8,6 +8,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from clinic.auth import lockout_response
 from clinic.exceptions import Locked, SchedulingConflict
 
 
@@ -34,4 +35,17 @@ def exception_handler(exc, context):
 
 
 class TokenView(ObtainAuthToken):
-    """POST {"username", "password"} → {"token"}."""
+    """POST {"username", "password"} → {"token"}. Wrong passwords count toward
+    the account lockout (django-axes, via `authenticate`); a locked account
+    gets 429 even with the right password."""
+
+    def post(self, request, *args, **kwargs):
+        try:
+            return super().post(request, *args, **kwargs)
+        except ValidationError:
+            # axes flags the request it was given: DRF's, or Django's underneath.
+            if getattr(request, "axes_locked_out", False) or getattr(
+                request._request, "axes_locked_out", False
+            ):
+                return lockout_response(request._request)
+            raise

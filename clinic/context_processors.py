@@ -11,6 +11,8 @@ def clinic(request: HttpRequest) -> dict:
     return {
         "CLINIC_NAME": settings.CLINIC_NAME,
         "CLINIC_TIME_ZONE": settings.CLINIC_TIME_ZONE,
+        "IDLE_TIMEOUT_SECONDS": settings.IDLE_TIMEOUT_MINUTES * 60,
+        "IDLE_WARNING_SECONDS": settings.IDLE_WARNING_MINUTES * 60,
         "user_roles": roles_of(user) if authenticated else frozenset(),
         "user_role_labels": sorted(Role(r).label for r in roles_of(user)) if authenticated else [],
         "nav_items": nav_for(request) if authenticated else [],

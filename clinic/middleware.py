@@ -1,4 +1,11 @@
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
 
 
 class LoginRequiredMiddleware(DjangoLoginRequired):
@@ -9,3 +16,41 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
         if request.path_info.startswith("/api/"):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
+
+
+class IdleTimeoutMiddleware:
+    """Log a session out after settings.IDLE_TIMEOUT_MINUTES without a
+    request (HIPAA automatic logoff). The page warns a few minutes before
+    (static/js/phoresis.js); its "stay signed in" button calls `keepalive`.
+
+    The last-activity time is written at most once a minute so a busy page
+    does not save the session on every request. Token-authenticated API
+    calls carry no session and are not affected."""
+
+    KEY = "last_activity"
+    WRITE_EVERY_SECONDS = 60
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if SESSION_KEY in request.session:
+            now = int(time.time())
+            last = request.session.get(self.KEY)
+            timeout = settings.IDLE_TIMEOUT_MINUTES * 60
+            if last is not None and now - last > timeout:
+                logout(request)
+                messages.info(
+                    request,
+                    f"You were logged out after {settings.IDLE_TIMEOUT_MINUTES} minutes without activity.",
+                )
+            elif last is None or now - last >= self.WRITE_EVERY_SECONDS:
+                request.session[self.KEY] = now
+        return self.get_response(request)
+
+
+@receiver(user_logged_in, dispatch_uid="clinic.middleware.idle_start")
+def _start_idle_clock(sender, request, user, **kwargs) -> None:
+    # Logging in is activity: the first page after it need not save the session again.
+    if request is not None and hasattr(request, "session"):
+        request.session[IdleTimeoutMiddleware.KEY] = int(time.time())

@@ -4,9 +4,11 @@ Production differs from development only by environment variables. Secrets
 have no default outside DEBUG.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -21,7 +23,8 @@ SECRET_KEY = env("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = "django-insecure-development-only-key-not-for-production-use"
+    # Development only: refused above when DEBUG is off.
+    SECRET_KEY = "django-insecure-development-only-key-not-for-production-use"  # nosec B105
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
@@ -51,6 +54,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "phonenumber_field",
+    "auditlog",
+    "axes",
+    "csp",
     # ours
     "clinic",
     "patients",
@@ -60,6 +66,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -68,7 +75,13 @@ MIDDLEWARE = [
     # Every page needs a login unless its view is marked @login_not_required.
     "clinic.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages: an idle session ends with a message on the login page.
+    "clinic.middleware.IdleTimeoutMiddleware",
+    # Audit entries get their actor (session or, once DRF has authenticated, token).
+    "clinic.audit.AuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "clinic.urls"
@@ -115,6 +128,12 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# django-axes first: it refuses a locked-out username before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 LOGIN_URL = "login"
@@ -255,11 +274,95 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 
+# Idle logout (clinic.middleware.IdleTimeoutMiddleware); the page warns a few
+# minutes before (static/js/phoresis.js reads data attributes on <body>).
+IDLE_TIMEOUT_MINUTES = env.int("IDLE_TIMEOUT_MINUTES", default=30)
+IDLE_WARNING_MINUTES = env.int("IDLE_WARNING_MINUTES", default=5)
+
+# Content-Security-Policy (django-csp 4): no inline scripts anywhere. The
+# calendar page adds a nonce to style-src for FullCalendar's injected <style>
+# (it reads <meta name="csp-nonce">); the API docs page relaxes style-src
+# for Swagger UI (clinic.urls). Nothing else is relaxed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        # NONCE is emitted only on pages that read request.csp_nonce (the calendar).
+        "style-src": ["'self'", NONCE],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+
+# django-axes: five wrong passwords for a username lock it for 30 minutes
+# (login page, admin login, API token, and the password that signs a note).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# By username only, on purpose: a clinic's staff share one address (NAT, or
+# the reverse proxy's), so locking an address would lock the whole front desk
+# after a few typos by different people.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "clinic.auth.lockout_response"  # JSON under /api/, a page elsewhere
+AXES_CLIENT_STR_CALLABLE = "clinic.auth.axes_client_str"  # logs hold user ids, not usernames
+AXES_SENSITIVE_PARAMETERS = ["password"]
+
+# Cache: rate limits (clinic.ratelimit) must be shared by every web worker, so
+# Redis when configured; a process-local cache otherwise (make run, tests).
+CACHE_URL = env("CACHE_URL", default=REDIS_URL)
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            # Bounded: a Redis that is down must not hang a page (the limiter fails open).
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+# Where the client's address comes from for rate limits: REMOTE_ADDR, or the
+# right-most X-Forwarded-For entry when a trusted proxy sets it.
+RATELIMIT_USE_X_FORWARDED_FOR = env.bool("RATELIMIT_USE_X_FORWARDED_FOR", default=False)
+
+# Audit trail (django-auditlog, clinic.audit): every change to these health
+# records, with old and new values, the user and the client address; reads of
+# notes and screenings are logged by the views (clinic.audit.log_access).
+AUDITLOG_STORE_JSON_CHANGES = True
+AUDITLOG_INCLUDE_TRACKING_MODELS = tuple(
+    {"model": model, "exclude_fields": ["updated_at"]}
+    for model in (
+        "patients.Patient",
+        "patients.Screening",
+        "treatments.Medication",
+        "treatments.TreatmentPlan",
+        "treatments.SessionNote",
+        "treatments.Addendum",
+        "treatments.AdverseEvent",
+        "appointments.Appointment",
+    )
+)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # Logs hold ids, never names, emails or clinical text (clinic.logfilters).
+    "filters": {"redact": {"()": "clinic.logfilters.RedactFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Lockouts are warnings; every login is in axes' AccessLog table already.
+        "axes": {"level": "WARNING"},
+        # runserver's own request lines go to its handler: redact them too.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }

@@ -9,23 +9,26 @@ from rest_framework.routers import DefaultRouter
 from clinic.roles import HasRole, Role, role_of
 
 
+class RoleField(serializers.ChoiceField):
+    """The user's role, read from their groups (a User has no `role` attribute)."""
+
+    def get_attribute(self, instance):
+        return role_of(instance)
+
+
 class UserSerializer(serializers.ModelSerializer):
-    role = serializers.ChoiceField(choices=Role.choices)
+    role = RoleField(choices=Role.choices, allow_null=True)
     password = serializers.CharField(write_only=True, required=False, style={"input_type": "password"})
 
     class Meta:
         model = User
         fields = ["id", "username", "first_name", "last_name", "email", "role", "is_active", "password"]
 
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["role"] = role_of(instance)
-        return data
-
     def validate(self, attrs):
         password = attrs.get("password")
         if self.instance is None and not password:
-            raise serializers.ValidationError({"password": "A new user needs a password."})
+            # A message, not a password.
+            raise serializers.ValidationError({"password": "A new user needs a password."})  # nosec B105
         if password:
             candidate = self.instance or User(
                 username=attrs.get("username", ""), email=attrs.get("email", "")

@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseServerError, Json
 from django.shortcuts import render
 from django.template import loader
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 from kombu import Connection
 
 from clinic.dashboard import dashboard_for
@@ -76,3 +76,11 @@ def error_500(request: HttpRequest) -> HttpResponse:
     # No request context: the database may be what failed.
     body = loader.get_template("500.html").render({"CLINIC_NAME": settings.CLINIC_NAME})
     return HttpResponseServerError(body)
+
+
+@never_cache
+@require_POST
+def keepalive(request: HttpRequest) -> HttpResponse:
+    """The idle-logout warning's "stay signed in": the request itself counts
+    as activity (clinic.middleware.IdleTimeoutMiddleware)."""
+    return HttpResponse(status=204)

@@ -1,12 +1,13 @@
 from django.contrib import admin
 
 from clinic.admin import ClinicAdminModelAdmin, ReadOnlyModelAdmin
+from clinic.audit import AccessLoggedAdminMixin, AuditHistoryAdminMixin
 from patients.models import Patient, Screening
 from patients.services import DEMOGRAPHIC_FIELDS, patient_update
 
 
 @admin.register(Patient)
-class PatientAdmin(ClinicAdminModelAdmin, admin.ModelAdmin):
+class PatientAdmin(AuditHistoryAdminMixin, ClinicAdminModelAdmin, admin.ModelAdmin):
     """Registration happens on the Patients page (MRN, duplicate check);
     the admin edits demographics through the same service."""
 
@@ -32,7 +33,7 @@ class PatientAdmin(ClinicAdminModelAdmin, admin.ModelAdmin):
 
 
 @admin.register(Screening)
-class ScreeningAdmin(ReadOnlyModelAdmin, admin.ModelAdmin):
+class ScreeningAdmin(AccessLoggedAdminMixin, AuditHistoryAdminMixin, ReadOnlyModelAdmin, admin.ModelAdmin):
     """Read-only history: a review is recorded as a new screening on the
     patient's page, never by editing an old one."""
 

@@ -2,16 +2,19 @@
 validate shape, the services in patients.services own every rule."""
 
 import django_filters
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
+
+# DRF's: a malformed id (the router accepts any text) is a 404, not a 500.
+from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
+from clinic.audit import log_access
 from clinic.models import ClinicRules
 from patients import screening as safety
 from patients.access import ClinicalPermission, StaffPermission
@@ -132,6 +135,7 @@ class PatientViewSet(viewsets.ModelViewSet):
             current = safety.current_screening(patient)
             if current is None:
                 return Response({"detail": "No screening recorded yet."}, status=status.HTTP_404_NOT_FOUND)
+            log_access(request, [current])
             return Response(ScreeningSerializer(current).data)
         serializer = ScreeningSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

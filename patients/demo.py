@@ -31,7 +31,8 @@ PRECAUTION = 9  # epilepsy: a precaution for electrical modalities
 
 
 def demo_patients() -> list[dict]:
-    rng = random.Random(20261125)
+    # Seeded demo data, not security.
+    rng = random.Random(20261125)  # nosec B311
     rows = []
     for i in range(PATIENT_COUNT):
         born = dt.date(1948, 1, 1) + dt.timedelta(days=rng.randrange(0, 365 * 58))

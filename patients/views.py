@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from clinic.audit import log_access
 from clinic.forms import add_service_errors
 from clinic.models import ClinicRules
 from clinic.roles import has_role, role_required
@@ -78,6 +79,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "sections": sections_for(request, patient),
     }
     if has_role(request.user, *CLINICAL):  # the answers are clinical: never to the front desk
+        log_access(request, [current])
         context |= {
             "screening": current,
             "contraindications": safety.contraindications(current) if current else [],
@@ -92,6 +94,7 @@ def screening_view(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
     current = safety.current_screening(patient)
     form = ScreeningForm(request.POST or None, instance=None, initial=_answers_of(current))
+    log_access(request, [current])
     if request.method == "POST" and form.is_valid():
         try:
             screening_record(patient=patient, screened_by=request.user, answers=form.service_data())
@@ -110,6 +113,7 @@ def screening_history(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
     screenings = patient.screenings.select_related("screened_by").order_by("-screened_at", "-id")
     rows = [{"screening": s, "positive": safety.positive_answers(s)} for s in screenings]
+    log_access(request, [row["screening"] for row in rows])
     return render(request, "patients/screening_history.html", {"patient": patient, "rows": rows})
 
 

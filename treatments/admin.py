@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 
 from clinic.admin import ClinicAdminModelAdmin, ReadOnlyModelAdmin
+from clinic.audit import AuditHistoryAdminMixin
 from clinic.models import ClinicRules
 from treatments import services
 from treatments.forms import MedicationForm
@@ -24,7 +25,7 @@ class MedicationAdminForm(MedicationForm):
 
 
 @admin.register(Medication)
-class MedicationAdmin(ClinicAdminModelAdmin, admin.ModelAdmin):
+class MedicationAdmin(AuditHistoryAdminMixin, ClinicAdminModelAdmin, admin.ModelAdmin):
     form = MedicationAdminForm
     list_display = ("name", "concentration", "polarity", "modalities", "is_drug", "is_active")
     list_filter = ("is_active", "polarity", "is_drug")
@@ -57,7 +58,7 @@ class MedicationAdmin(ClinicAdminModelAdmin, admin.ModelAdmin):
 
 
 @admin.register(TreatmentPlan)
-class TreatmentPlanAdmin(ReadOnlyModelAdmin, admin.ModelAdmin):
+class TreatmentPlanAdmin(AuditHistoryAdminMixin, ReadOnlyModelAdmin, admin.ModelAdmin):
     """Read-only: plans change on their pages, where the rules (R6, R7, R8,
     the status machine) run."""
 

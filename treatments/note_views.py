@@ -17,6 +17,8 @@ from django.utils.timezone import localdate
 from django.views.decorators.http import require_GET, require_POST
 
 from appointments.models import Appointment
+from clinic.audit import log_access
+from clinic.auth import reauthenticate
 from clinic.exceptions import Locked
 from clinic.forms import add_service_errors
 from clinic.roles import Role, role_required
@@ -38,6 +40,7 @@ def _appointment(pk: int) -> Appointment:
 
 def _render(request, appointment, note, *, form=None, sign_form=None, addendum_form=None, status=200):
     plan = appointment.plan
+    log_access(request, [note])
     if form is None:
         initial = notes.initial_values(plan) if note is None else None
         form = NoteForm(instance=note, initial=initial, modality=plan.modality)
@@ -104,6 +107,8 @@ def note(request: HttpRequest, pk: int) -> HttpResponse:
 @clinical
 def sign(request: HttpRequest, pk: int) -> HttpResponse:
     def sign_note(appointment, form):
+        # Counts a wrong password toward the account lockout, like a failed login.
+        reauthenticate(request=request, user=request.user, password=form.cleaned_data["password"])
         notes.note_sign(appointment=appointment, user=request.user, **form.cleaned_data)
 
     return _submit(
@@ -131,6 +136,7 @@ def progress(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("appointment", "signed_by")
         .order_by("appointment__start")
     )
+    log_access(request, sessions)
     cumulative = 0
     rows = []
     for number, session in enumerate(sessions, start=1):

@@ -263,7 +263,8 @@ def note_sign(*, appointment, user, password: str, override_reason: str = "") ->
     from treatments.services import plan_hold
 
     if not password or not user.check_password(password):
-        raise ValidationError({"password": "Enter your own password to sign."})
+        # A message, not a password.
+        raise ValidationError({"password": "Enter your own password to sign."})  # nosec B105
     note = _lock_note(appointment)
     if note is None:
         raise ValidationError({"note": "Write the note before signing it."})

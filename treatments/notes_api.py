@@ -11,6 +11,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from appointments.models import Appointment
+from clinic.audit import log_access
+from clinic.auth import reauthenticate
 from clinic.exceptions import Locked
 from clinic.roles import HasRole, Role
 from treatments import notes
@@ -90,8 +92,10 @@ class NoteView(APIView):
     @extend_schema(responses=NoteSerializer)
     def get(self, request, pk: int):
         appointment = _appointment(pk)
-        if not SessionNote.objects.filter(appointment=appointment).exists():
+        note = SessionNote.objects.filter(appointment=appointment).first()
+        if note is None:
             return Response({"detail": "No note yet.", **notes.initial_values(appointment.plan)}, status=404)
+        log_access(request, [note])
         return Response(_note_out(appointment))
 
     @extend_schema(request=NoteSerializer, responses=NoteSerializer)
@@ -130,6 +134,8 @@ class NoteSignView(APIView):
         appointment = _appointment(pk)
         body = SignSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        # Counts a wrong password toward the account lockout, like a failed login.
+        reauthenticate(request=request._request, user=request.user, password=body.validated_data["password"])
         notes.note_sign(appointment=appointment, user=request.user, **body.validated_data)
         return Response(_note_out(appointment))
 

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from clinic.audit import log_access
 from clinic.forms import add_service_errors
 from clinic.models import ClinicRules
 from clinic.roles import has_role, role_required
@@ -147,6 +148,7 @@ def plan_status(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if form_class is OverrideForm:
         context["gate_reasons"] = screening_gate(patient=plan.patient, modality=plan.modality)
         screening = current_screening(plan.patient)
+        log_access(request, [screening])
         context["precautions"] = precautions(screening, plan.modality) if screening else []
     return render(request, "treatments/plan_status_form.html", context)
 
