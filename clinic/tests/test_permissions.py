@@ -313,12 +313,13 @@ ADMIN_MODELS: dict[str, dict[str, int]] = {
     "auth.user": {**CLOSED, "password_change": 403},
     "auth.group": CLOSED,
     "authtoken.tokenproxy": CLOSED,
-    "appointments.therapist": CLOSED,
-    "appointments.room": CLOSED,
-    "appointments.device": CLOSED,
-    "appointments.clinicclosure": CLOSED,
-    "appointments.therapistexception": CLOSED,
-    "appointments.waitlistentry": CLOSED,
+    # Resources: clinic admins manage them (the role, not Django permissions)
+    "appointments.therapist": OPEN,
+    "appointments.room": OPEN,
+    "appointments.device": OPEN,
+    "appointments.clinicclosure": OPEN,
+    "appointments.therapistexception": OPEN,
+    "appointments.waitlistentry": OPEN,
 }
 ADMIN_VIEW = re.compile(r"^admin:(?P<app>[a-z]+)_(?P<model>[a-z]+)_(?P<view>[a-z_]+)$")
 ADMIN_REDIRECT = re.compile(r"^admin/(?P<app>[a-z]+)/(?P<model>[a-z]+)/<path:object_id>/$")
