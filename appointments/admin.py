@@ -1,0 +1,1 @@
+from appointments.reminders.admin import ReminderAdmin  # noqa: F401  (registers the read-only outbox)
