@@ -43,14 +43,15 @@ def clinic_context() -> dict:
     }
 
 
-def context_for(reminder: Reminder) -> dict:
+def context_for(reminder: Reminder, *, rules: ClinicRules | None = None) -> dict:
     appointment = reminder.appointment
+    rules = rules or ClinicRules.current()
     context = {
         "kind": reminder.kind,
         "clinic": clinic_context(),
         "first_name": reminder.patient.first_name,
         "when": when(reminder.slot_start),
-        "late_cancel_hours": ClinicRules.current().late_cancel_hours,
+        "late_cancel_hours": rules.late_cancel_hours,
     }
     if reminder.slot_end:
         context["minutes"] = int((reminder.slot_end - reminder.slot_start).total_seconds() // 60)
@@ -108,8 +109,8 @@ def _address(from_email: str) -> str:
     return from_email.rsplit("<", 1)[-1].rstrip(">").strip()
 
 
-def build_message(reminder: Reminder) -> EmailMultiAlternatives:
-    context = context_for(reminder)
+def build_message(reminder: Reminder, *, rules: ClinicRules | None = None) -> EmailMultiAlternatives:
+    context = context_for(reminder, rules=rules)
     host = site_host()
     subject = " ".join(render_to_string(f"{TEMPLATE_DIR}/subject.txt", context).split())
     text = render_to_string(f"{TEMPLATE_DIR}/{reminder.kind}.txt", context)

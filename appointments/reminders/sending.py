@@ -40,6 +40,7 @@ from django.utils import timezone
 from appointments.models import Appointment, Reminder
 from appointments.reminders import mail
 from appointments.reminders.content import build_message
+from clinic.models import ClinicRules
 from treatments.models import TreatmentPlan
 
 logger = logging.getLogger(__name__)
@@ -255,7 +256,7 @@ def _commit_point(reminder: Reminder, token: str, message_id: str):
     return mark_handed_over
 
 
-def _deliver(reminder: Reminder, token: str, backend, outcome: Outcome) -> None:
+def _deliver(reminder: Reminder, token: str, backend, outcome: Outcome, rules: ClinicRules) -> None:
     now = timezone.now()
     verdict = verdict_for(reminder, now=now)
     if verdict is not None:
@@ -263,7 +264,7 @@ def _deliver(reminder: Reminder, token: str, backend, outcome: Outcome) -> None:
             setattr(outcome, verdict.status, getattr(outcome, verdict.status) + 1)
         return
     try:
-        message = build_message(reminder)
+        message = build_message(reminder, rules=rules)
         message_id = message.extra_headers["Message-ID"]
         mail.send_one(backend, message, _commit_point(reminder, token, message_id))
     except Stop as stop:
@@ -307,9 +308,10 @@ def _deliver_claimed(claim: Claim) -> Outcome:
         .order_by("due_at", "id")
     )
     backend = mail.open_backend()
+    rules = ClinicRules.current()
     try:
         for reminder in rows:
-            _deliver(reminder, claim.token, backend, outcome)
+            _deliver(reminder, claim.token, backend, outcome, rules)
     finally:
         mail.reset_backend(backend)
     return outcome

@@ -1,10 +1,12 @@
-"""Shared by the reminder tests: a real SMTP server (aiosmtpd) that records
+"""Shared by the reminder tests (import the *_fixture names into a test
+module to use the `smtp_sink` and `scan_outbox` fixtures): a real SMTP server (aiosmtpd) that records
 what arrives, a Celery worker subprocess that can be SIGKILLed, and the scan
 that no email carries clinical words (R13)."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import email
 import email.policy
 import os
@@ -18,7 +20,9 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+import icalendar
 import pytest
 from aiosmtpd.controller import Controller
 from django.conf import settings
@@ -86,6 +90,30 @@ def outbox_messages() -> list[EmailMessage]:
 
 def reminder_id(message: EmailMessage) -> int:
     return int(message["X-Phoresis-Reminder"])
+
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def next_dst_change(after: dt.date, *, spring: bool) -> dt.date:
+    """The next date after `after` on which New York's offset changes."""
+    day = after
+    for _ in range(400):
+        day += dt.timedelta(days=1)
+        before = dt.datetime.combine(day, dt.time(0), NEW_YORK).utcoffset()
+        later = dt.datetime.combine(day, dt.time(12), NEW_YORK).utcoffset()
+        if before != later and (later > before) == spring:
+            return day
+    raise AssertionError("no DST change within 400 days")
+
+
+def calendar_of(message) -> icalendar.Calendar:
+    (part,) = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
+    return icalendar.Calendar.from_ical(part.get_content())
+
+
+def event_of(message) -> icalendar.Event:
+    return calendar_of(message).walk("VEVENT")[0]
 
 
 def free_port() -> int:
@@ -188,8 +216,8 @@ def smtp_server(*, delay: float = 0.0):
         controller.stop()
 
 
-@pytest.fixture
-def smtp_sink(settings, django_db_blocker):
+@pytest.fixture(name="smtp_sink")
+def smtp_sink_fixture(settings, django_db_blocker):
     """A real SMTP server on a free port; Django (and workers started with
     `worker_env`) send to it. Every message it received is scanned for
     clinical words before the test database is flushed."""
@@ -203,14 +231,43 @@ def smtp_sink(settings, django_db_blocker):
             assert_no_clinical_words(sink.messages)
 
 
-@pytest.fixture(autouse=False)
-def scan_outbox(django_db_blocker):
+@pytest.fixture(name="scan_outbox")
+def scan_outbox_fixture(django_db_blocker):
     """Every message a test leaves in the in-memory outbox has no clinical words."""
     yield
     messages = outbox_messages()
     if messages:
         with django_db_blocker.unblock():
             assert_no_clinical_words(messages)
+
+
+# -- Celery: the publisher (this process) and workers (subprocesses) ---------------------
+def reset_publisher() -> None:
+    """Celery caches the broker connection pool, a producer pool built on it
+    and the result backend (every publish makes an AsyncResult); drop them so
+    the next publish, here or in another test, uses the current configuration."""
+    from clinic.celery import app
+
+    app._pool = None
+    app.amqp._producer_pool = None
+    app._backend_cache = None
+    app._local.__dict__.pop("backend", None)
+
+
+@contextmanager
+def celery_publisher(broker_url: str, **conf):
+    """Point this process's Celery app at `broker_url` for a while."""
+    from clinic.celery import app
+
+    conf = {"broker_url": broker_url, **conf}
+    old = {name: app.conf[name] for name in conf}
+    app.conf.update(conf)
+    reset_publisher()
+    try:
+        yield app
+    finally:
+        app.conf.update(old)
+        reset_publisher()
 
 
 # -- a Celery worker that can be killed ---------------------------------------------

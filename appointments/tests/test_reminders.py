@@ -15,7 +15,12 @@ from django.utils import timezone
 from appointments import reminders, services
 from appointments.models import Appointment, Reminder
 from appointments.reminders import planning, sending
-from appointments.tests.reminders_support import outbox_messages, reminder_id, scan_outbox  # noqa: F401
+from appointments.tests.reminders_support import (  # noqa: F401
+    celery_publisher,
+    outbox_messages,
+    reminder_id,
+    scan_outbox_fixture,
+)
 from clinic.models import ClinicRules
 from patients.tests.factories import ScreeningFactory
 from treatments.tests.factories import PlanFactory
@@ -312,8 +317,8 @@ def test_the_commit_point_rechecks_the_visit(visit, at, monkeypatch):
     claim = sending.claim_due(now=timezone.now(), limit=10)
     real = sending.build_message
 
-    def build_then_move(reminder):
-        message = real(reminder)
+    def build_then_move(reminder, **kwargs):
+        message = real(reminder, **kwargs)
         Appointment.objects.filter(pk=visit.pk).update(start=at(1, "10:00"), end=at(1, "10:30"))
         return message
 
@@ -473,22 +478,15 @@ def test_booking_with_the_broker_down_is_quick_and_leaves_the_row_for_the_sweep(
 ):
     import time
 
-    from clinic.celery import app
-
     settings.REMINDER_NUDGE = True
     monkeypatch.setattr(planning, "_broker_quiet_until", 0.0)
-    old = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
-    app._pool = None
-    try:
+    with celery_publisher("redis://127.0.0.1:1/0"):  # nothing listens there
         started = time.monotonic()
         with django_capture_on_commit_callbacks(execute=True):
             appointment = book(plan, at(0, "10:00"), therapist=therapist)
-        second = book(PlanFactory(patient=plan.patient), at(2, "10:00"), therapist=therapist)
+        with django_capture_on_commit_callbacks(execute=True):
+            second = book(PlanFactory(patient=plan.patient), at(2, "10:00"), therapist=therapist)
         assert time.monotonic() - started < 2
-    finally:
-        app.conf.broker_url = old
-        app._pool = None
     assert planning._broker_quiet_until > 0  # the second booking did not even try
     assert rows(appointment, kind=Kind.CONFIRMATION)[0].status == Status.PENDING
     assert reminders.reminders_sweep().sent == 2

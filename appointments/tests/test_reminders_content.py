@@ -3,9 +3,7 @@
 
 import datetime as dt
 import re
-from zoneinfo import ZoneInfo
 
-import icalendar
 import pytest
 import time_machine
 from django.urls import resolve
@@ -19,11 +17,15 @@ from appointments.reminders.tokens import read_token
 from appointments.tests.factories import DeviceFactory
 from appointments.tests.reminders_support import (
     FIXED_WORDS,
+    NEW_YORK,
     assert_no_clinical_words,
+    calendar_of,
     clinical_words,
+    event_of,
+    next_dst_change,
     outbox_messages,
     reminder_id,
-    scan_outbox,  # noqa: F401
+    scan_outbox_fixture,  # noqa: F401
     texts_of,
 )
 from patients.tests.factories import ScreeningFactory
@@ -32,34 +34,11 @@ from treatments.tests.factories import PlanFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("scan_outbox")]
 
-NEW_YORK = ZoneInfo("America/New_York")
-
-
-def next_dst_change(after: dt.date, *, spring: bool) -> dt.date:
-    """The next date after `after` on which New York's offset changes."""
-    day = after
-    for _ in range(400):
-        day += dt.timedelta(days=1)
-        before = dt.datetime.combine(day, dt.time(0), NEW_YORK).utcoffset()
-        later = dt.datetime.combine(day, dt.time(12), NEW_YORK).utcoffset()
-        if before != later and (later > before) == spring:
-            return day
-    raise AssertionError("no DST change within 400 days")
-
 
 def make_plan(room, **kwargs):
     plan = PlanFactory(indication="Lateral epicondylitis", icd10_code="M77.11", **kwargs)
     ScreeningFactory(patient=plan.patient)
     return plan
-
-
-def calendar_of(message) -> icalendar.Calendar:
-    (part,) = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
-    return icalendar.Calendar.from_ical(part.get_content())
-
-
-def event_of(message) -> icalendar.Event:
-    return calendar_of(message).walk("VEVENT")[0]
 
 
 def kinds_sent():

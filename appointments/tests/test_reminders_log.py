@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 
 from appointments import reminders, services
 from appointments.models import Reminder
-from appointments.tests.reminders_support import scan_outbox  # noqa: F401
+from appointments.tests.reminders_support import scan_outbox_fixture  # noqa: F401
 from patients.tests.factories import ScreeningFactory
 from treatments.tests.factories import PlanFactory
 
