@@ -54,7 +54,11 @@ def test_a_worker_and_beat_on_the_filesystem_broker_write_the_email_to_a_folder(
     (broker_dir / "queue").mkdir(parents=True)
     settings.REMINDER_NUDGE = True
     planning._broker_quiet_until = 0.0
-    options = {"data_folder_in": queue, "data_folder_out": queue}
+    options = {
+        "data_folder_in": queue,
+        "data_folder_out": queue,
+        "control_folder": str(broker_dir / "control"),
+    }
     beat = ("-B", "-s", str(tmp_path / "beat"))
     with (
         celery_publisher("filesystem://", broker_transport_options=options),
