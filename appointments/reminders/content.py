@@ -130,5 +130,5 @@ def build_message(reminder: Reminder, *, rules: ClinicRules | None = None) -> Em
     ics = calendar_for(reminder, context.get("details_url", ""))
     if ics is not None:
         method = "CANCEL" if reminder.kind == Kind.CANCELLATION else "REQUEST"
-        message.attach("appointment.ics", ics, f"text/calendar; method={method}; charset=utf-8")
+        message.attach("appointment.ics", ics, f"text/calendar; method={method}")
     return message
