@@ -48,11 +48,21 @@ def _for_slot(appointment: Appointment, *, notice: str, now: dt.datetime) -> lis
     A reminder whose time has already passed is not planned: the notice that
     goes out now carries the same information."""
     wanted = [Wanted(notice, appointment.start, 0, now)]
-    for hours in ClinicRules.current().reminder_offsets:
+    for hours in _offsets_hours():
         due = appointment.start - dt.timedelta(hours=hours)
         if due > now:
             wanted.append(Wanted(Kind.REMINDER, appointment.start, hours * 60, due))
     return wanted
+
+
+def _offsets_hours() -> list[int]:
+    """The clinic's reminder offsets. A mistyped setting must not make every
+    booking fail: fall back to the default and say so in the log."""
+    try:
+        return [h for h in ClinicRules.current().reminder_offsets if h > 0]
+    except ValueError:
+        logger.error("reminders: clinic rules have unreadable reminder offsets; using 24 h")
+        return [24]
 
 
 def _plan(appointment: Appointment, wanted: list[Wanted], *, now: dt.datetime) -> list[int]:

@@ -71,6 +71,14 @@ def test_reminder_offsets_come_from_the_clinic_rules(plan, therapist, room, devi
     assert offsets == [120, 24 * 60, 48 * 60]
 
 
+def test_a_mistyped_offset_setting_does_not_break_booking(plan, therapist, room, device, at):
+    rules = ClinicRules.current()
+    rules.reminder_offsets_hours = "24h"
+    rules.save()
+    appointment = book(plan, at(0, "10:00"), therapist=therapist)
+    assert [r.offset_minutes for r in rows(appointment, kind=Kind.REMINDER)] == [24 * 60]
+
+
 def test_a_reminder_whose_time_has_passed_is_not_planned(plan, therapist, room, device, at):
     start = at(0, "10:00")
     with time_machine.travel(start - dt.timedelta(hours=10), tick=False):
