@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef, Q
+from django.db.models import Exists, F, Max, OuterRef, Q
 from django.utils import timezone
 
 from appointments.availability import local_date, local_datetime
@@ -67,9 +67,9 @@ def _offsets_hours() -> list[int]:
 
 def _plan(appointment: Appointment, wanted: list[Wanted], *, now: dt.datetime) -> list[int]:
     """Create the wanted rows. A row with the same key that was never
-    delivered (void, skipped) is planned again; a sent, failed, pending or
-    sending one stands (the unique constraint forbids a second row anyway).
-    Returns the ids due now."""
+    delivered (void, skipped) is planned again; a pending or sending one
+    stands, and so does a sent one, except a rescheduled notice (see below):
+    the unique constraint forbids a second row. Returns the ids due now."""
     existing = {
         (r.kind, r.slot_start, r.offset_minutes): r
         for r in Reminder.objects.filter(
@@ -106,6 +106,23 @@ def _plan(appointment: Appointment, wanted: list[Wanted], *, now: dt.datetime) -
             )
             if w.due_at <= now:
                 due_now.append(row.pk)
+        elif w.kind == Kind.RESCHEDULED and row.status in (Status.SENT, Status.FAILED):
+            # Moved back to a slot announced before (B → C → B): the patient's
+            # last notice says C, so announce B again, logged like a resend.
+            Reminder.objects.filter(pk=row.pk, status=row.status).update(
+                status=Status.PENDING,
+                due_at=w.due_at,
+                attempts=0,
+                claim_token="",
+                claimed_at=None,
+                send_started_at=None,
+                error="",
+                resend_count=F("resend_count") + 1,
+                resent_at=now,
+                resent_by=None,
+                updated_at=now,
+            )
+            due_now.append(row.pk)
     for row in Reminder.objects.bulk_create(new):
         if row.due_at <= now:
             due_now.append(row.pk)

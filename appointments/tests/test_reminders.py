@@ -133,6 +133,22 @@ def test_moving_back_to_an_earlier_slot_plans_its_reminder_again(visit, at):
     assert {r.status for r in rows(visit, slot_start=at(2, "11:00"))} == {Status.VOID}
 
 
+def test_moving_back_to_an_announced_slot_announces_it_again(visit, at):
+    """B → C → B: the last notice said C, so B is announced again."""
+    first = visit.start
+    reminders.reminders_sweep()
+    for start in (at(2, "11:00"), first):
+        services.appointment_reschedule(appointment=Appointment.objects.get(pk=visit.pk), start=start)
+        reminders.reminders_sweep()
+    services.appointment_reschedule(appointment=Appointment.objects.get(pk=visit.pk), start=at(2, "11:00"))
+    reminders.reminders_sweep()
+    assert sent_kinds() == [Kind.CONFIRMATION] + [Kind.RESCHEDULED] * 3
+    announced = [Reminder.objects.get(pk=reminder_id(m)).slot_start for m in outbox_messages()[1:]]
+    assert announced == [at(2, "11:00"), first, at(2, "11:00")]
+    again = Reminder.objects.get(appointment=visit, kind=Kind.RESCHEDULED, slot_start=at(2, "11:00"))
+    assert (again.status, again.resend_count) == (Status.SENT, 1)
+
+
 def test_cancel_voids_pending_rows_and_plans_one_cancellation_notice(visit):
     services.appointment_cancel(appointment=visit, reason="Patient ill")
     notices = rows(visit, kind=Kind.CANCELLATION)
