@@ -53,7 +53,7 @@ UNCONFIRMED = (
     "It was not sent again, to avoid a duplicate; check the mail server log for the Message-ID "
     "or resend."
 )
-RELATED = ("appointment", "appointment__plan", "patient", "plan", "waitlist_entry")
+RELATED = ("appointment", "patient", "plan", "waitlist_entry")
 
 
 @dataclass
@@ -227,19 +227,21 @@ def _record_failure(reminder: Reminder, token: str, exc: Exception, *, now: dt.d
 
 
 # -- delivering -----------------------------------------------------------------
-def _lock_subject(reminder: Reminder) -> None:
+def _fresh(reminder: Reminder) -> Reminder:
+    """The row and what it is about, read again. For an appointment's
+    message this takes the appointment's row lock, which reschedule and
+    cancel also take: a change commits wholly before the check (and voids
+    the row) or wholly after the message was handed over."""
+    rows = Reminder.objects.select_related(*RELATED)
     if reminder.appointment_id:
-        # The appointment's row lock, also taken by reschedule and cancel: a
-        # change commits wholly before this check (and voids the row) or
-        # wholly after the message was handed over.
-        Appointment.objects.select_for_update().filter(pk=reminder.appointment_id).first()
+        rows = rows.filter(appointment__isnull=False).select_for_update(of=("appointment",))
+    return rows.get(pk=reminder.pk)
 
 
 def _commit_point(reminder: Reminder, token: str, message_id: str):
     def mark_handed_over() -> None:
         with transaction.atomic():
-            _lock_subject(reminder)
-            fresh = Reminder.objects.select_related(*RELATED).get(pk=reminder.pk)
+            fresh = _fresh(reminder)
             now = timezone.now()
             verdict = verdict_for(fresh, now=now)
             if verdict is not None:

@@ -92,6 +92,11 @@ def reminder_id(message: EmailMessage) -> int:
     return int(message["X-Phoresis-Reminder"])
 
 
+def message_id(message: EmailMessage) -> str:
+    """The Message-ID header (a long one arrives folded: unfold it)."""
+    return str(message["Message-ID"]).strip()
+
+
 NEW_YORK = ZoneInfo("America/New_York")
 
 

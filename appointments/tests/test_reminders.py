@@ -17,6 +17,7 @@ from appointments.models import Appointment, Reminder
 from appointments.reminders import planning, sending
 from appointments.tests.reminders_support import (  # noqa: F401
     celery_publisher,
+    message_id,
     outbox_messages,
     reminder_id,
     scan_outbox_fixture,
@@ -171,7 +172,7 @@ def test_the_sweep_sends_the_confirmation_once(visit):
     assert sent_kinds() == [Kind.CONFIRMATION]
     row = rows(visit, kind=Kind.CONFIRMATION)[0]
     assert row.status == Status.SENT and row.sent_at and row.attempts == 1
-    assert row.message_id == outbox_messages()[0]["Message-ID"]
+    assert row.message_id == message_id(outbox_messages()[0])
     assert mail.outbox[0].to == [visit.patient.email]
 
 
@@ -397,7 +398,7 @@ def test_resend_sends_a_sent_message_again_on_request(visit, front_desk):
     assert (row.status, row.resend_count, row.resent_by) == (Status.PENDING, 1, front_desk)
     reminders.reminders_sweep()
     assert sent_kinds() == [Kind.CONFIRMATION, Kind.CONFIRMATION]
-    first, second = (m["Message-ID"] for m in outbox_messages())
+    first, second = (message_id(m) for m in outbox_messages())
     assert first != second
 
 

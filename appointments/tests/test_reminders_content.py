@@ -22,6 +22,7 @@ from appointments.tests.reminders_support import (
     calendar_of,
     clinical_words,
     event_of,
+    message_id,
     next_dst_change,
     outbox_messages,
     reminder_id,
@@ -123,7 +124,7 @@ def test_the_email_has_text_and_html_with_the_clinic_and_working_links(therapist
         match = resolve(path)
         purpose = {"detail": "view"}.get(match.url_name, match.url_name)
         assert read_token(match.kwargs["token"], purpose) == appointment
-    assert message["Message-ID"] == Reminder.objects.get(kind="confirmation").message_id
+    assert message_id(message) == Reminder.objects.get(kind="confirmation").message_id
     assert message["To"] == appointment.patient.email
 
 

@@ -24,6 +24,7 @@ from appointments.tests.reminders_support import (
     celery_publisher,
     celery_worker,
     event_of,
+    message_id,
     next_dst_change,
     reminder_id,
     smtp_sink_fixture,  # noqa: F401
@@ -121,7 +122,7 @@ def due_rows(count: int, *, per_appointment: int = 100) -> list[int]:
 def assert_each_once(messages, ids):
     received = [reminder_id(m) for m in messages]
     assert len(received) == len(set(received)), "a reminder arrived twice"
-    message_ids = [m["Message-ID"] for m in messages]
+    message_ids = [message_id(m) for m in messages]
     assert len(message_ids) == len(set(message_ids)), "a Message-ID arrived twice"
     assert sorted(received) == sorted(ids)
 
@@ -138,7 +139,7 @@ def test_book_sends_one_confirmation_and_the_reminder_once_when_due(
         reminders_sweep.delay()  # beat ticks that overlap
         reminders_send.delay([r.pk for r in Reminder.objects.all()])  # a stray nudge
         smtp_sink.wait_for(2)
-        messages = smtp_sink.settle(quiet=1.5)
+        messages = smtp_sink.settle(quiet=1.0)
     assert kinds(messages) == [Kind.CONFIRMATION, Kind.REMINDER]
     assert set(Reminder.objects.values_list("status", flat=True)) == {Status.SENT}
     assert messages[1]["To"] == appointment.patient.email
@@ -154,7 +155,7 @@ def test_reschedule_before_the_reminder_sends_only_the_new_one_and_cancel_only_a
         appointment = services.appointment_reschedule(appointment=appointment, start=at(3, "15:00"))
         smtp_sink.wait_for(2)
         reminders_sweep.delay()
-        smtp_sink.settle(quiet=1.5)
+        smtp_sink.settle(quiet=1.0)
         make_due(kind=Kind.REMINDER, slot_start=at(3, "15:00"))
         reminders_sweep.delay()
         smtp_sink.wait_for(3)
@@ -165,7 +166,7 @@ def test_reschedule_before_the_reminder_sends_only_the_new_one_and_cancel_only_a
         services.appointment_cancel(appointment=other, reason="Patient ill")
         reminders_sweep.delay()
         smtp_sink.wait_for(5)
-        messages = smtp_sink.settle(quiet=1.5)
+        messages = smtp_sink.settle(quiet=1.0)
     assert kinds(messages) == [
         Kind.CONFIRMATION,
         Kind.RESCHEDULED,
@@ -191,7 +192,7 @@ def test_two_sweeps_on_two_workers_send_500_reminders_once_each(env, smtp_sink, 
         for _ in range(4):
             reminders_sweep.delay()
         smtp_sink.wait_for(500, timeout=90)
-        messages = smtp_sink.settle(quiet=1.5)
+        messages = smtp_sink.settle(quiet=1.0)
         logs = a.output(), b.output()
     assert_each_once(messages, ids)
     assert set(Reminder.objects.values_list("status", flat=True)) == {Status.SENT}
@@ -208,19 +209,20 @@ def restarted(env, tmp_path, name):
 
 
 def test_sigkill_mid_sweep_then_restart_delivers_every_reminder_once(env, smtp_sink, tmp_path):
-    ids = due_rows(80)
-    smtp_sink.gate = Gate("RCPT", 30)  # the server holds message 30 before its body
+    ids = due_rows(60)
+    smtp_sink.gate = Gate("RCPT", 25)  # the server holds message 25 before its body
     with celery_worker(env(REMINDER_SWEEP_BATCH="20"), tmp_path / "first.log") as first:
         reminders_sweep.delay()
         assert smtp_sink.gate.reached.wait(30), first.output()
         first.kill()
     smtp_sink.gate.release.set()
-    assert smtp_sink.count() == 29
+    assert smtp_sink.count() == 24
+    # Claimed in batches of 20: rows 25–40 were claimed, none handed over.
     in_flight = Reminder.objects.filter(status=Status.SENDING)
-    assert in_flight.count() == 11 and not in_flight.filter(send_started_at__isnull=False).exists()
+    assert in_flight.count() == 16 and not in_flight.filter(send_started_at__isnull=False).exists()
     with restarted(env, tmp_path, "second"):
-        assert wait_until(lambda: smtp_sink.count() >= 80, timeout=40)
-        messages = smtp_sink.settle(quiet=1.5)
+        assert wait_until(lambda: smtp_sink.count() >= 60, timeout=40)
+        messages = smtp_sink.settle(quiet=1.0)
     assert_each_once(messages, ids)
     assert set(Reminder.objects.values_list("status", flat=True)) == {Status.SENT}
 
@@ -228,7 +230,7 @@ def test_sigkill_mid_sweep_then_restart_delivers_every_reminder_once(env, smtp_s
 def test_sigkill_after_the_hand_over_never_sends_twice_and_flags_the_row(env, smtp_sink, tmp_path):
     """The residual window: the server has the whole message but the worker
     dies before it hears 250. The row is flagged, not sent again."""
-    ids = due_rows(40)
+    ids = due_rows(30)
     smtp_sink.gate = Gate("DATA", 10)  # message 10 received, 250 not yet sent
     with celery_worker(env(REMINDER_SWEEP_BATCH="20"), tmp_path / "first.log") as first:
         reminders_sweep.delay()
@@ -236,24 +238,24 @@ def test_sigkill_after_the_hand_over_never_sends_twice_and_flags_the_row(env, sm
         first.kill()
     smtp_sink.gate.release.set()
     with restarted(env, tmp_path, "second"):
-        assert wait_until(lambda: smtp_sink.count() >= 40, timeout=40)
+        assert wait_until(lambda: smtp_sink.count() >= 30, timeout=40)
         assert wait_until(lambda: not Reminder.objects.filter(status=Status.SENDING).exists(), timeout=20)
-        messages = smtp_sink.settle(quiet=1.5)
+        messages = smtp_sink.settle(quiet=1.0)
     assert_each_once(messages, ids)  # message 10 arrived once, and only once
     flagged = Reminder.objects.get(status=Status.FAILED)
     assert flagged.pk == reminder_id(messages[9])
-    assert flagged.error == sending.UNCONFIRMED and flagged.message_id == messages[9]["Message-ID"]
-    assert Reminder.objects.filter(status=Status.SENT).count() == 39
+    assert flagged.error == sending.UNCONFIRMED and flagged.message_id == message_id(messages[9])
+    assert Reminder.objects.filter(status=Status.SENT).count() == 29
 
 
 def test_sigkill_at_any_moment_never_sends_twice(env, smtp_sink, tmp_path):
     """Killed without warning while sending; the only row that may be left
     in doubt is the one being handed over, and it is flagged, not resent."""
-    ids = due_rows(120)
+    ids = due_rows(90)
     smtp_sink.delay = 0.01
     with celery_worker(env(REMINDER_SWEEP_BATCH="25"), tmp_path / "first.log") as first:
         reminders_sweep.delay()
-        assert wait_until(lambda: smtp_sink.count() >= 40, timeout=30), first.output()
+        assert wait_until(lambda: smtp_sink.count() >= 30, timeout=30), first.output()
         first.kill()
     smtp_sink.delay = 0
     with restarted(env, tmp_path, "second"):
@@ -261,7 +263,7 @@ def test_sigkill_at_any_moment_never_sends_twice(env, smtp_sink, tmp_path):
             lambda: not Reminder.objects.filter(status__in=[Status.PENDING, Status.SENDING]).exists(),
             timeout=40,
         )
-        messages = smtp_sink.settle(quiet=1.5)
+        messages = smtp_sink.settle(quiet=1.0)
     received = [reminder_id(m) for m in messages]
     assert len(received) == len(set(received)), "a reminder arrived twice"
     flagged = list(Reminder.objects.filter(status=Status.FAILED).values_list("pk", "error"))
@@ -282,7 +284,7 @@ def test_booking_with_the_broker_down_is_quick_and_the_reminder_follows(
     # The broker is back (the fixture's configuration again).
     with restarted(env, tmp_path, "worker"):  # beat's next sweep catches up
         messages = smtp_sink.wait_for(1, timeout=30)
-        messages = smtp_sink.settle(quiet=1.5)
+        messages = smtp_sink.settle(quiet=1.0)
     assert kinds(messages) == [Kind.CONFIRMATION]
 
 
