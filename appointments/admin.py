@@ -11,6 +11,7 @@ from appointments.models import (
     WaitlistEntry,
     WorkingHours,
 )
+from appointments.reminders.admin import ReminderAdmin  # noqa: F401 - the message log, read-only
 from clinic.admin import ClinicAdminModelAdmin, ReadOnlyModelAdmin
 from clinic.audit import AuditHistoryAdminMixin
 

@@ -21,6 +21,7 @@ from appointments import selectors, services
 from appointments.availability import local_day_bounds
 from appointments.feeds import therapist_feed
 from appointments.models import Appointment, Device, Room, Therapist
+from appointments.reminders_api import register as register_reminders
 from clinic.roles import HasRole, Role
 from treatments.models import TreatmentPlan
 
@@ -306,6 +307,7 @@ def register(router: DefaultRouter) -> list:
     router.register("rooms", RoomViewSet, basename="room")
     router.register("devices", DeviceViewSet, basename="device")
     router.register("appointments", AppointmentViewSet, basename="appointment")
+    register_reminders(router)
     return [
         path("plans/<int:pk>/book-series/", BookSeriesView.as_view(), name="plan-book-series"),
         path("slots/", SlotView.as_view(), name="slots"),

@@ -245,3 +245,108 @@ class WaitlistEntry(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"Waitlist: patient {self.patient_id}, plan {self.plan_id}"
+
+
+class Reminder(models.Model):
+    """One patient email (R13, R15): an outbox row planned inside the
+    transaction that books, moves or cancels the visit, and sent later by the
+    sweep (appointments/reminders/). The unique constraints make a second
+    message for the same slot, kind and offset impossible."""
+
+    class Kind(models.TextChoices):
+        CONFIRMATION = "confirmation", "Confirmation"
+        REMINDER = "reminder", "Reminder"
+        RESCHEDULED = "rescheduled", "Rescheduled notice"
+        CANCELLATION = "cancellation", "Cancellation notice"
+        WAITLIST_OFFER = "waitlist_offer", "Waitlist offer"
+        MAINTENANCE_RECALL = "maintenance_recall", "Maintenance recall"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        VOID = "void", "Void"
+        SKIPPED = "skipped", "Skipped"
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+
+    # Messages about one appointment; the others hang off a waitlist entry or a plan.
+    APPOINTMENT_KINDS = (Kind.CONFIRMATION, Kind.REMINDER, Kind.RESCHEDULED, Kind.CANCELLATION)
+
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.PROTECT, null=True, blank=True, related_name="reminders"
+    )
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="reminders")
+    plan = models.ForeignKey(
+        TreatmentPlan, on_delete=models.PROTECT, null=True, blank=True, related_name="reminders"
+    )
+    waitlist_entry = models.ForeignKey(
+        WaitlistEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="reminders"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    slot_start = models.DateTimeField(help_text="The visit start (offered slot, recall date) it is about.")
+    slot_end = models.DateTimeField(null=True, blank=True)
+    offset_minutes = models.PositiveIntegerField(default=0, help_text="Minutes before the visit (reminders).")
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claim_token = models.CharField(max_length=32, blank=True)
+    send_started_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set just before the mail server is told to accept the message."
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+    message_id = models.CharField(max_length=255, blank=True)
+    error = models.TextField(blank=True)
+    skip_reason = models.CharField(max_length=200, blank=True)
+    resend_count = models.PositiveSmallIntegerField(default=0)
+    resent_at = models.DateTimeField(null=True, blank=True)
+    resent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="reminder_due_idx"),
+            models.Index(fields=["patient", "due_at"], name="reminder_patient_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appointment", "kind", "slot_start", "offset_minutes"],
+                condition=Q(appointment__isnull=False),
+                name="reminder_once_per_slot",
+            ),
+            models.UniqueConstraint(
+                fields=["waitlist_entry", "slot_start"],
+                condition=Q(kind="waitlist_offer"),
+                name="reminder_one_offer_per_slot",
+            ),
+            models.UniqueConstraint(
+                fields=["plan", "slot_start"],
+                condition=Q(kind="maintenance_recall"),
+                name="reminder_one_recall_per_due_date",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        kind__in=["confirmation", "reminder", "rescheduled", "cancellation"],
+                        appointment__isnull=False,
+                    )
+                    | Q(kind="waitlist_offer", waitlist_entry__isnull=False)
+                    | Q(kind="maintenance_recall", plan__isnull=False)
+                ),
+                name="reminder_has_subject",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="reminder") | Q(offset_minutes=0), name="reminder_offset_only_for_reminders"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.get_status_display()})"

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from appointments import views
+from appointments.log_views import urlpatterns as message_log_urlpatterns
 from treatments import note_views
 
 app_name = "appointments"
@@ -24,3 +25,4 @@ urlpatterns = [
     path("waitlist/add/", views.waitlist_add, name="waitlist_add"),
     path("waitlist/<int:pk>/remove/", views.waitlist_remove, name="waitlist_remove"),
 ]
+urlpatterns += message_log_urlpatterns

@@ -219,7 +219,32 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+# The reminder outbox (appointments/reminders/): beat runs the sweep every
+# minute; it sends due rows. No ETA/countdown tasks: Redis would re-deliver
+# them after the visibility timeout. `expires` drops sweeps queued while no
+# worker ran (the next one does the same work).
+REMINDER_SWEEP_SECONDS = env.float("REMINDER_SWEEP_SECONDS", default=60.0)
+CELERY_BEAT_SCHEDULE: dict = {
+    "reminders-sweep": {
+        "task": "appointments.tasks.reminders_sweep",
+        "schedule": REMINDER_SWEEP_SECONDS,
+        "options": {"expires": max(REMINDER_SWEEP_SECONDS - 5, 1)},
+    },
+    "maintenance-recalls": {
+        "task": "appointments.tasks.maintenance_recalls_plan",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
+}
+# A claimed row whose worker vanished is taken back after this lease.
+REMINDER_CLAIM_LEASE_SECONDS = env.int("REMINDER_CLAIM_LEASE_SECONDS", default=600)
+# Delivery attempts before a row shows as failed; retries back off (1, 2, 4 … min).
+REMINDER_MAX_ATTEMPTS = env.int("REMINDER_MAX_ATTEMPTS", default=5)
+REMINDER_RETRY_BASE_SECONDS = env.int("REMINDER_RETRY_BASE_SECONDS", default=60)
+REMINDER_SWEEP_BATCH = env.int("REMINDER_SWEEP_BATCH", default=50)
+# After commit, also publish a send task for rows due now (the sweep is the
+# safety net when the broker is down). Tests turn it on where they need it.
+REMINDER_NUDGE = env.bool("REMINDER_NUDGE", default=True)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -46,6 +46,8 @@ urlpatterns = [
     path("plans/", include("treatments.urls")),
     path("schedule/", include("appointments.urls")),
     path("api/v1/", include((api_patterns, "api"))),
+    # The patient's signed links in reminder emails (no login).
+    path("r/", include("appointments.link_urls")),
 ]
 
 handler403 = "clinic.views.error_403"

@@ -1,0 +1,296 @@
+"""Planning reminder rows. The plan_for_* functions run inside the
+appointment service's transaction (appointments/hooks.py), so a booking and
+its rows commit or roll back together; nothing here talks to the network.
+After commit, rows due now are nudged to a worker (best effort)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Exists, F, Max, OuterRef, Q
+from django.utils import timezone
+
+from appointments.availability import local_date, local_datetime
+from appointments.models import Appointment, Reminder, WaitlistEntry
+from clinic.models import ClinicRules
+from treatments.models import Modality, TreatmentPlan
+
+logger = logging.getLogger(__name__)
+
+Kind = Reminder.Kind
+Status = Reminder.Status
+
+# Never delivered: planning the same message again may bring the row back.
+REVIVABLE = (Status.VOID, Status.SKIPPED)
+# Not yet handed to the mail server, so a change to the visit can still stop
+# them (a claimed row re-checks at its commit point, see sending.py).
+STOPPABLE = Q(status=Status.PENDING) | Q(status=Status.SENDING, send_started_at__isnull=True)
+# The hour (clinic time) a recall goes out on its due date.
+RECALL_HOUR = dt.time(9, 0)
+
+
+@dataclass(frozen=True)
+class Wanted:
+    kind: str
+    slot_start: dt.datetime
+    offset_minutes: int
+    due_at: dt.datetime
+
+
+def _for_slot(appointment: Appointment, *, notice: str, now: dt.datetime) -> list[Wanted]:
+    """The notice (due now) and the timed reminders of the appointment's slot.
+    A reminder whose time has already passed is not planned: the notice that
+    goes out now carries the same information."""
+    wanted = [Wanted(notice, appointment.start, 0, now)]
+    for hours in _offsets_hours():
+        due = appointment.start - dt.timedelta(hours=hours)
+        if due > now:
+            wanted.append(Wanted(Kind.REMINDER, appointment.start, hours * 60, due))
+    return wanted
+
+
+def _offsets_hours() -> list[int]:
+    """The clinic's reminder offsets. A mistyped setting must not make every
+    booking fail: fall back to the default and say so in the log."""
+    try:
+        return [h for h in ClinicRules.current().reminder_offsets if h > 0]
+    except ValueError:
+        logger.error("reminders: clinic rules have unreadable reminder offsets; using 24 h")
+        return [24]
+
+
+def _plan(appointment: Appointment, wanted: list[Wanted], *, now: dt.datetime) -> list[int]:
+    """Create the wanted rows. A row with the same key that was never
+    delivered (void, skipped) is planned again; a pending or sending one
+    stands, and so does a sent one, except a rescheduled notice (see below):
+    the unique constraint forbids a second row. Returns the ids due now."""
+    existing = {
+        (r.kind, r.slot_start, r.offset_minutes): r
+        for r in Reminder.objects.filter(
+            appointment=appointment, slot_start__in={w.slot_start for w in wanted}
+        )
+    }
+    new, due_now = [], []
+    for w in wanted:
+        row = existing.get((w.kind, w.slot_start, w.offset_minutes))
+        if row is None:
+            new.append(
+                Reminder(
+                    appointment=appointment,
+                    patient_id=appointment.patient_id,
+                    plan_id=appointment.plan_id,
+                    kind=w.kind,
+                    slot_start=w.slot_start,
+                    offset_minutes=w.offset_minutes,
+                    due_at=w.due_at,
+                )
+            )
+        elif row.status in REVIVABLE:
+            Reminder.objects.filter(pk=row.pk, status=row.status).update(
+                status=Status.PENDING,
+                due_at=w.due_at,
+                attempts=0,
+                claim_token="",
+                claimed_at=None,
+                send_started_at=None,
+                message_id="",
+                error="",
+                skip_reason="",
+                updated_at=now,
+            )
+            if w.due_at <= now:
+                due_now.append(row.pk)
+        elif w.kind == Kind.RESCHEDULED and row.status in (Status.SENT, Status.FAILED):
+            # Moved back to a slot announced before (B → C → B): the patient's
+            # last notice says C, so announce B again, logged like a resend.
+            Reminder.objects.filter(pk=row.pk, status=row.status).update(
+                status=Status.PENDING,
+                due_at=w.due_at,
+                attempts=0,
+                claim_token="",
+                claimed_at=None,
+                send_started_at=None,
+                error="",
+                resend_count=F("resend_count") + 1,
+                resent_at=now,
+                resent_by=None,
+                updated_at=now,
+            )
+            due_now.append(row.pk)
+    for row in Reminder.objects.bulk_create(new):
+        if row.due_at <= now:
+            due_now.append(row.pk)
+    return due_now
+
+
+def _void(appointment: Appointment, *, reason: str, keep_slot: dt.datetime | None = None) -> int:
+    rows = Reminder.objects.filter(STOPPABLE, appointment=appointment)
+    if keep_slot is not None:
+        rows = rows.exclude(slot_start=keep_slot)
+    return rows.update(status=Status.VOID, skip_reason=reason, claim_token="", updated_at=timezone.now())
+
+
+def plan_for_booking(appointment: Appointment) -> None:
+    now = timezone.now()
+    _nudge_on_commit(_plan(appointment, _for_slot(appointment, notice=Kind.CONFIRMATION, now=now), now=now))
+
+
+def plan_for_reschedule(appointment: Appointment, *, old_start: dt.datetime) -> None:
+    now = timezone.now()
+    # Same transaction as the move: once it commits, no message of the old
+    # slot can pass its commit point (sending.py re-checks under a lock).
+    _void(appointment, reason="The visit was moved.", keep_slot=appointment.start)
+    _nudge_on_commit(_plan(appointment, _for_slot(appointment, notice=Kind.RESCHEDULED, now=now), now=now))
+
+
+def plan_for_cancellation(appointment: Appointment) -> None:
+    now = timezone.now()
+    _void(appointment, reason="The visit was cancelled.")
+    _nudge_on_commit(_plan(appointment, [Wanted(Kind.CANCELLATION, appointment.start, 0, now)], now=now))
+
+
+# -- waitlist offers and recalls ----------------------------------------------
+@transaction.atomic
+def offer_waitlist_slot(*, entry: WaitlistEntry, start: dt.datetime, end: dt.datetime) -> Reminder:
+    """Tell a waiting patient a slot opened up (once per entry and slot)."""
+    if not entry.is_active:
+        raise ValidationError({"entry": "This waitlist entry is no longer active."})
+    if end <= start:
+        raise ValidationError({"end": "The slot must end after it starts."})
+    now = timezone.now()
+    reminder, created = Reminder.objects.get_or_create(
+        kind=Kind.WAITLIST_OFFER,
+        waitlist_entry=entry,
+        slot_start=start,
+        defaults={"patient_id": entry.patient_id, "plan_id": entry.plan_id, "slot_end": end, "due_at": now},
+    )
+    if created:
+        _nudge_on_commit([reminder.pk])
+    return reminder
+
+
+def maintenance_plans_due(*, now: dt.datetime) -> list[tuple[TreatmentPlan, dt.date]]:
+    """R15: active tap-water plans in maintenance whose last session plus
+    the maintenance interval has come, with no visit booked ahead."""
+    last_session = Max(
+        "appointments__start",
+        filter=Q(appointments__status__in=(Appointment.Status.COMPLETED, Appointment.Status.CHECKED_IN)),
+    )
+    booked_ahead = Appointment.objects.filter(
+        plan_id=OuterRef("pk"), status__in=Appointment.UPCOMING_STATUSES, start__gt=now
+    )
+    plans = (
+        TreatmentPlan.objects.filter(
+            modality=Modality.TAP_WATER,
+            phase=TreatmentPlan.Phase.MAINTENANCE,
+            status=TreatmentPlan.Status.ACTIVE,
+            maintenance_interval_days__isnull=False,
+        )
+        .annotate(last_session=last_session, booked_ahead=Exists(booked_ahead))
+        .filter(last_session__isnull=False, booked_ahead=False)
+        .order_by("pk")
+    )
+    today = local_date(now)
+    due = []
+    for plan in plans:
+        due_date = local_date(plan.last_session) + dt.timedelta(days=plan.maintenance_interval_days)
+        if due_date <= today:
+            due.append((plan, due_date))
+    return due
+
+
+@transaction.atomic
+def plan_maintenance_recalls(*, now: dt.datetime | None = None) -> int:
+    """One recall row per plan and due date; running again adds nothing.
+    Returns how many rows were planned."""
+    now = now or timezone.now()
+    due = [(plan, local_datetime(day, RECALL_HOUR)) for plan, day in maintenance_plans_due(now=now)]
+    planned = set(
+        Reminder.objects.filter(kind=Kind.MAINTENANCE_RECALL, plan__in=[plan for plan, _ in due]).values_list(
+            "plan_id", "slot_start"
+        )
+    )
+    rows = [
+        Reminder(
+            kind=Kind.MAINTENANCE_RECALL,
+            plan=plan,
+            patient_id=plan.patient_id,
+            slot_start=slot,
+            due_at=max(slot, now),
+        )
+        for plan, slot in due
+        if (plan.pk, slot) not in planned
+    ]
+    # Two planners at once: the unique constraint (plan, due date) makes the
+    # loser's rows no-ops.
+    Reminder.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+# -- the front desk's resend ------------------------------------------------
+RESENDABLE = (Status.SENT, Status.FAILED, Status.SKIPPED)
+
+
+@transaction.atomic
+def reminder_resend(*, reminder: Reminder, user=None) -> Reminder:
+    """Send a message again on request (the patient lost it, a failure was
+    fixed). The re-checks still apply: a stale message is voided, not sent."""
+    reminder = Reminder.objects.select_for_update().get(pk=reminder.pk)
+    if reminder.status not in RESENDABLE:
+        raise ValidationError(
+            {"status": f"A {reminder.get_status_display().lower()} message cannot be sent again."}
+        )
+    now = timezone.now()
+    reminder.status = Status.PENDING
+    reminder.due_at = now
+    reminder.attempts = 0
+    reminder.claim_token = ""
+    reminder.claimed_at = None
+    reminder.send_started_at = None
+    reminder.error = ""
+    reminder.skip_reason = ""
+    reminder.resend_count += 1
+    reminder.resent_at = now
+    reminder.resent_by = user if user is not None and user.is_authenticated else None
+    reminder.save()
+    _nudge_on_commit([reminder.pk])
+    return reminder
+
+
+# -- after commit: a best-effort nudge ------------------------------------------
+_broker_quiet_until = 0.0
+BROKER_BACKOFF_SECONDS = 30.0
+
+
+def _nudge_on_commit(ids: list[int]) -> None:
+    if ids and settings.REMINDER_NUDGE:
+        transaction.on_commit(lambda: nudge(ids))
+
+
+def nudge(ids: list[int]) -> bool:
+    """Ask a worker to send these rows now. Never raises and never blocks
+    long: the broker timeouts are bounded (settings), a failure is logged and
+    the next sweep sends the rows. After a failure, skip publishing for a
+    while so a series booking does not wait on a dead broker once per visit."""
+    global _broker_quiet_until
+    if time.monotonic() < _broker_quiet_until:
+        return False
+    from appointments.tasks import reminders_send
+
+    try:
+        reminders_send.apply_async(
+            args=[ids],
+            retry=True,
+            retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1},
+        )
+    except Exception:
+        _broker_quiet_until = time.monotonic() + BROKER_BACKOFF_SECONDS
+        logger.warning("reminders: broker unreachable; rows %s wait for the next sweep", ids)
+        return False
+    return True

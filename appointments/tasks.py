@@ -1,0 +1,44 @@
+"""Celery transport for the reminder outbox: tasks take ids, call a service
+and own the retry policy for infrastructure errors (database briefly away).
+Email delivery retries live in the rows themselves (due_at backoff, see
+appointments/reminders/sending.py), so they survive a lost worker or broker.
+No task is published with an ETA or countdown far ahead: Redis would
+re-deliver it after the visibility timeout."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.db import DatabaseError
+
+from appointments import reminders
+
+logger = logging.getLogger(__name__)
+
+# ignore_result: publishing must not also subscribe to a result backend that
+# may be down (that waits ~20 s); nothing reads these results.
+COMMON = {"ignore_result": True, "autoretry_for": (DatabaseError,), "max_retries": 3, "retry_backoff": 5}
+
+
+@shared_task(name="appointments.tasks.reminders_sweep", **COMMON)
+def reminders_sweep() -> dict:
+    outcome = reminders.reminders_sweep()
+    if outcome.sent or outcome.failed or outcome.recovered:
+        logger.info("reminders_sweep %s", outcome.as_dict())
+    return outcome.as_dict()
+
+
+@shared_task(name="appointments.tasks.reminders_send", **COMMON)
+def reminders_send(reminder_ids: list[int]) -> dict:
+    outcome = reminders.reminders_send(reminder_ids=[int(i) for i in reminder_ids])
+    logger.info("reminders_send %s", outcome.as_dict())
+    return outcome.as_dict()
+
+
+@shared_task(name="appointments.tasks.maintenance_recalls_plan", **COMMON)
+def maintenance_recalls_plan() -> int:
+    planned = reminders.plan_maintenance_recalls()
+    if planned:
+        logger.info("maintenance_recalls_plan planned %s recall(s)", planned)
+    return planned
