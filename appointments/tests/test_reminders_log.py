@@ -110,7 +110,6 @@ def api():
     return APIClient()
 
 
-
 def test_api_lists_the_messages_of_an_appointment(api, front_desk, visit, plan, therapist, at):
     add_visits(plan, therapist, at, 1, 2)
     api.force_authenticate(front_desk)

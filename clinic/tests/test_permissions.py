@@ -98,6 +98,7 @@ def _admin_objects(world: World) -> dict[str, object]:
         ),
         "appointments.appointment": world.appointment,
         "appointments.waitlistentry": world.waitlist,
+        "appointments.reminder": world.reminder,
         "auditlog.logentry": LogEntry.objects.first(),
         "axes.accessattempt": AccessAttempt.objects.create(username="nobody", failures_since_start=1),
         "axes.accesslog": AccessLog.objects.create(username="fd"),
@@ -236,6 +237,9 @@ MATRIX: dict[str, Row] = {
     "appointments:note": row("appointment", GET=CLINICAL),
     "appointments:note_sign": row("appointment", POST=(LOGIN, 403, 400, 400)),
     "appointments:note_addendum": row("appointment", POST=(LOGIN, 403, 400, 400)),
+    "appointments:messages": row("appointment", GET=STAFF),
+    "appointments:patient_messages": row("patient", GET=STAFF),
+    "appointments:message_resend": row("reminder", POST=(LOGIN, 302, 403, 302)),
     "appointments:waitlist": row(GET=STAFF),
     "appointments:waitlist_add": row(GET=STAFF),
     "appointments:waitlist_remove": row("waitlist", POST=(LOGIN, 302, 302, 302)),
@@ -276,6 +280,9 @@ MATRIX: dict[str, Row] = {
     "api:appointment-check-in": row("appointment", POST=(401, 400, 400, 400)),  # completed visit
     "api:appointment-no-show": row("appointment", POST=(401, 400, 400, 400)),
     "api:appointment-note": row("appointment", GET=API_CLINICAL),
+    "api:reminder-list": row(GET=API_STAFF),
+    "api:reminder-detail": row("reminder", GET=API_STAFF),
+    "api:reminder-resend": row("reminder", POST=(401, 400, 403, 400)),  # completed visit: nothing to resend
     "api:appointment-note-sign": row("appointment", POST=(401, 403, 400, 400)),
     "api:appointment-note-addenda": row("appointment", POST=(401, 403, 400, 400)),
     # -- the admin site itself (model pages: ADMIN_MODELS below)
@@ -304,6 +311,7 @@ ADMIN_MODELS: dict[str, dict[str, int]] = {
     "treatments.medication": {**OPEN, "delete": 403, "auditlog": 200},  # a plan uses it: never deleted
     "treatments.treatmentplan": {**READ_ONLY, "auditlog": 200},
     "appointments.appointment": {**READ_ONLY, "auditlog": 200},
+    "appointments.reminder": READ_ONLY,  # the outbox changes only through the services
     "clinic.clinicrules": {**READ_ONLY, "changelist": 302},  # one row: the list opens it
     "auditlog.logentry": READ_ONLY,  # the audit trail: nobody edits or deletes it
     "axes.accessattempt": {**READ_ONLY, "delete": 200},  # deleting unlocks the username

@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 
 from appointments import services as scheduling
 from appointments.availability import local_datetime
-from appointments.models import Appointment, Device, Room, Therapist, WaitlistEntry
+from appointments.models import Appointment, Device, Reminder, Room, Therapist, WaitlistEntry
 from appointments.tests.conftest import next_weekday
 from appointments.tests.factories import DeviceFactory, RoomFactory, TherapistFactory
 from clinic.models import ClinicRules
@@ -42,6 +42,7 @@ class World:
     room: Room
     device: Device
     waitlist: WaitlistEntry
+    reminder: Reminder
     rules: ClinicRules
 
 
@@ -96,5 +97,6 @@ def build_world(time_machine) -> World:
         room=room,
         device=device,
         waitlist=waitlist,
+        reminder=Reminder.objects.filter(appointment=appointment).order_by("pk").first(),
         rules=ClinicRules.current(),
     )
