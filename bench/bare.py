@@ -60,9 +60,13 @@ def _rows(sql: str, params: list) -> list[tuple]:
         return cursor.fetchall()
 
 
+def _bound(value: str) -> dt.datetime:
+    moment = parse_datetime(value.replace(" ", "+"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=clinic_tz())
+
+
 def events(request: HttpRequest) -> JsonResponse:
-    start = parse_datetime(request.GET["start"].replace(" ", "+"))
-    end = parse_datetime(request.GET["end"].replace(" ", "+"))
+    start, end = _bound(request.GET["start"]), _bound(request.GET["end"])
     sql, params = SELECT + " AND a.status <> 'cancelled'", [end, start]
     if request.GET.get("therapist"):
         sql, params = sql + " AND a.therapist_id = %s", [*params, int(request.GET["therapist"])]

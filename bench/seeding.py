@@ -9,7 +9,8 @@ of the batch (every `Row` carries its course, session and saved appointment).
 
 Idempotent: the fixture (therapists, rooms, devices, patients…) is made once;
 `seed(appointments=N)` then adds the stream's sessions from where the
-database stands up to N. `flush=True` first deletes every row the seeder made.
+database stands up to N. `flush_first=True` first deletes every row the seeder made (and with
+`appointments=0` stops there).
 """
 
 from __future__ import annotations
@@ -532,6 +533,8 @@ def seed(
     if flush_first:
         flush()
         log("flushed the previous benchmark data")
+        if appointments == 0:
+            return SeedReport(anchor or timezone.localdate(), 0, 0, False, time.perf_counter() - began)
     fixture, created = ensure_fixture(layout_for=_layout_for(seed), anchor=anchor, patients=patients)
     layout = fixture.layout
     if created:

@@ -5,7 +5,8 @@
 booked, and N appointments with their plans over two years around today
 (bulk inserts; deterministic for a given --seed). Idempotent: running it
 again adds only the appointments missing up to N, so 1k → 10k → 100k grows
-one dataset; --flush deletes the benchmark rows first. See bench/seeding.py.
+one dataset; --flush deletes the benchmark rows first (with --appointments 0,
+only that). See bench/seeding.py.
 """
 
 import datetime as dt
@@ -32,8 +33,8 @@ class Command(BaseCommand):
         parser.add_argument("--flush", action="store_true", help="delete the benchmark rows first")
 
     def handle(self, *args, **options):
-        if options["appointments"] < 0:
-            raise CommandError("--appointments must be 0 or more.")
+        if options["appointments"] < 0 or options["patients"] < 1:
+            raise CommandError("--appointments must be 0 or more and --patients at least 1.")
         try:
             report = seeding.seed(
                 appointments=options["appointments"],
