@@ -38,7 +38,9 @@ HOST = "127.0.0.1"
 USERS = int(os.environ.get("BENCH_LOAD_USERS", "50"))
 SECONDS = int(os.environ.get("BENCH_LOAD_SECONDS", "15" if harness.QUICK else "60"))
 SPAWN_RATE = 10
-THINK = (0.5, 1.5)  # seconds between a user's requests
+# Seconds between one user's requests: a busy front desk clicks every few
+# seconds (BENCH_LOAD_THINK="0.5,1.5" makes a stress test of it).
+THINK = tuple(float(x) for x in os.environ.get("BENCH_LOAD_THINK", "1,5").split(","))
 GOAL_P95_MS = 300.0
 WORK = harness.ROOT / "var" / "bench"
 
@@ -170,20 +172,8 @@ def stop(server: subprocess.Popen) -> None:
             server.wait()
 
 
-def run(stage: Stage) -> list[dict]:
-    WORK.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    env = server_env(port)
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-        cwd=harness.ROOT,
-        env=env,
-        check=True,
-        timeout=300,
-    )
-    first_new = (Appointment.objects.aggregate(m=Max("pk"))["m"] or 0) + 1
-    log = open(WORK / "gunicorn.log", "w")  # noqa: SIM115 (closed in finally)
-    server = subprocess.Popen(
+def start_server(port: int, env: dict, log) -> subprocess.Popen:
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -201,59 +191,81 @@ def run(stage: Stage) -> list[dict]:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    try:
-        wait_ready(port, server)
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            logins = list(
-                pool.map(
-                    lambda _: login(port, dataset.FRONT_DESK_USERNAME, settings.DEMO_PASSWORD), range(USERS)
+
+
+def run_locust(port: int, config: dict, log) -> dict:
+    config_path, samples_path = WORK / "locust-config.json", WORK / "locust-samples.json"
+    config_path.write_text(json.dumps(config))
+    samples_path.unlink(missing_ok=True)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO")},
+        "BENCH_LOCUST_CONFIG": str(config_path),
+        "BENCH_LOCUST_SAMPLES": str(samples_path),
+    }
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(harness.ROOT / "bench" / "locustfile.py"),
+            "--headless",
+            "-u",
+            str(USERS),
+            "-r",
+            str(SPAWN_RATE),
+            "-t",
+            f"{SECONDS}s",
+            "--host",
+            f"http://{HOST}:{port}",
+            "--csv",
+            str(WORK / "locust"),
+            "--only-summary",
+            "--stop-timeout",
+            "10",
+            "--loglevel",
+            "WARNING",
+            "--exit-code-on-error",
+            "0",
+        ],
+        cwd=WORK,
+        env=env,
+        check=True,
+        timeout=SECONDS + 120,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    return json.loads(samples_path.read_text())
+
+
+def run(stage: Stage) -> list[dict]:
+    WORK.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    env = server_env(port)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=harness.ROOT,
+        env=env,
+        check=True,
+        timeout=300,
+    )
+    first_new = (Appointment.objects.aggregate(m=Max("pk"))["m"] or 0) + 1
+    with open(WORK / "gunicorn.log", "w") as server_log, open(WORK / "locust.log", "w") as locust_log:
+        server = start_server(port, env, server_log)
+        try:
+            wait_ready(port, server)
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                logins = list(
+                    pool.map(
+                        lambda _: login(port, dataset.FRONT_DESK_USERNAME, settings.DEMO_PASSWORD),
+                        range(USERS),
+                    )
                 )
-            )
-        config_path, samples_path = WORK / "locust-config.json", WORK / "locust-samples.json"
-        config_path.write_text(json.dumps(locust_config(stage, [session for session, _ in logins])))
-        samples_path.unlink(missing_ok=True)
-        locust_env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO")},
-            "BENCH_LOCUST_CONFIG": str(config_path),
-            "BENCH_LOCUST_SAMPLES": str(samples_path),
-        }
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "locust",
-                "-f",
-                str(harness.ROOT / "bench" / "locustfile.py"),
-                "--headless",
-                "-u",
-                str(USERS),
-                "-r",
-                str(SPAWN_RATE),
-                "-t",
-                f"{SECONDS}s",
-                "--host",
-                f"http://{HOST}:{port}",
-                "--csv",
-                str(WORK / "locust"),
-                "--only-summary",
-                "--stop-timeout",
-                "10",
-                "--loglevel",
-                "WARNING",
-                "--exit-code-on-error",
-                "0",
-            ],
-            cwd=WORK,
-            env=locust_env,
-            check=True,
-            timeout=SECONDS + 120,
-            stdout=subprocess.DEVNULL,
-        )
-        data = json.loads(samples_path.read_text())
-    finally:
-        stop(server)
-        log.close()
-        Appointment.objects.filter(pk__gte=first_new).delete()
+            config = locust_config(stage, [session for session, _ in logins])
+            data = run_locust(port, config, locust_log)
+        finally:
+            stop(server)
+            Appointment.objects.filter(pk__gte=first_new).delete()
     summary = summarise(data["samples"], SECONDS)
     login_ms = [elapsed for _, elapsed in logins]
     row = harness.result(
