@@ -52,9 +52,14 @@ def _once(fn: Callable[[], object]) -> float:
 
 
 def timed(
-    fn: Callable[[], object], *, reps: int = REPS, warmup: int = WARMUP, budget_s: float | None = None
+    fn: Callable[[], object],
+    *,
+    reps: int = REPS,
+    warmup: int = WARMUP,
+    budget_s: float | None = None,
+    min_reps: int = 5,
 ) -> Timing:
-    """`reps` timings, or fewer (at least 5) when they pass `budget_s` seconds."""
+    """`reps` timings, or fewer (at least `min_reps`) once they pass `budget_s` seconds."""
     for _ in range(warmup):
         fn()
     gc.collect()
@@ -62,7 +67,7 @@ def timed(
     began = time.perf_counter()
     for _ in range(reps):
         timing.samples_ms.append(_once(fn))
-        if budget_s and len(timing.samples_ms) >= 5 and time.perf_counter() - began > budget_s:
+        if budget_s and len(timing.samples_ms) >= min_reps and time.perf_counter() - began > budget_s:
             break
     return timing
 
@@ -85,10 +90,15 @@ def interleaved(
     return mine, base
 
 
-def count_queries(fn: Callable[[], object]) -> int:
+def counted(fn: Callable[[], object]) -> tuple[int, object]:
+    """(queries, result) of one call."""
     with CaptureQueriesContext(connection) as captured:
-        fn()
-    return len(captured.captured_queries)
+        result = fn()
+    return len(captured.captured_queries), result
+
+
+def count_queries(fn: Callable[[], object]) -> int:
+    return counted(fn)[0]
 
 
 def ms(value: float) -> float:
