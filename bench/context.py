@@ -7,8 +7,12 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import User
 from django.db import connection
+from django.db.models import Count
+from django.db.models.functions import TruncDate
 from django.test import Client
 
+from appointments.availability import clinic_tz, local_day_bounds
+from appointments.models import Appointment
 from bench import dataset
 
 
@@ -39,12 +43,6 @@ class Stage:
 def busiest_week(anchor: dt.date) -> tuple[dt.date, int | None, dt.date]:
     """Next week (Monday), its busiest therapist, and its busiest day: the
     front desk's typical view, with as many rows as this size gives."""
-    from django.db.models import Count
-    from django.db.models.functions import TruncDate
-
-    from appointments.availability import clinic_tz, local_day_bounds
-    from appointments.models import Appointment
-
     monday = anchor + dt.timedelta(days=7 - anchor.weekday())
     start, end = local_day_bounds(monday)[0], local_day_bounds(monday + dt.timedelta(days=6))[1]
     week = Appointment.objects.filter(start__gte=start, start__lt=end)
