@@ -13,6 +13,7 @@ import datetime as dt
 from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import islice
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -30,6 +31,11 @@ from appointments.models import (
 from treatments.models import TreatmentPlan
 
 Interval = tuple[dt.datetime, dt.datetime]
+
+# No visit lasts longer. Interval queries also bound `start` from below with
+# it, so the start index limits the scan to the range asked for: the cost
+# follows the rows returned, not the years of history behind them.
+LONGEST_VISIT = dt.timedelta(hours=24)
 
 
 def clinic_tz() -> ZoneInfo:
@@ -110,24 +116,38 @@ class Problem:
 
 @dataclass
 class Busy:
-    """Non-cancelled appointments per resource, sorted by start."""
+    """Non-cancelled appointments per resource, sorted by start. A lookup
+    bisects to the first booking that can reach the asked slot, so a check
+    costs O(log n) instead of a walk from the start of the range."""
 
     by_key: dict[tuple[str, int], list[tuple[dt.datetime, dt.datetime, int]]] = field(
         default_factory=lambda: defaultdict(list)
     )
+    starts: dict[tuple[str, int], list[dt.datetime]] = field(default_factory=lambda: defaultdict(list))
+    longest: dict[tuple[str, int], dt.timedelta] = field(default_factory=dict)
 
     def add(self, kind: str, key: int | None, start: dt.datetime, end: dt.datetime, appt_id: int) -> None:
         if key is None:
             return
         rows = self.by_key[(kind, key)]
-        rows.insert(bisect_left(rows, (start, end, appt_id)), (start, end, appt_id))
+        index = bisect_left(rows, (start, end, appt_id))
+        rows.insert(index, (start, end, appt_id))
+        self.starts[(kind, key)].insert(index, start)
+        self.longest[(kind, key)] = max(self.longest.get((kind, key), dt.timedelta(0)), end - start)
 
     def clashes(self, kind: str, key: int, start: dt.datetime, end: dt.datetime):
-        for b_start, b_end, appt_id in self.by_key.get((kind, key), ()):
+        rows = self.by_key.get((kind, key))
+        if not rows:
+            return
+        index = bisect_left(self.starts[(kind, key)], start - self.longest[(kind, key)])
+        for b_start, b_end, appt_id in islice(rows, index, None):
             if b_start >= end:
                 break
             if b_end > start:
                 yield b_start, b_end, appt_id
+
+    def is_free(self, kind: str, key: int, start: dt.datetime, end: dt.datetime) -> bool:
+        return next(self.clashes(kind, key, start, end), None) is None
 
 
 class Schedule:
@@ -179,7 +199,9 @@ class Schedule:
         self.busy = Busy()
         self.names: dict[tuple[str, int], str] = {}
         rows = (
-            Appointment.objects.filter(start__lt=self.range_end, end__gt=self.range_start)
+            Appointment.objects.filter(
+                start__lt=self.range_end, end__gt=self.range_start, start__gt=self.range_start - LONGEST_VISIT
+            )
             .exclude(status=Appointment.Status.CANCELLED)
             .filter(
                 Q(therapist_id__in=self.therapists)
@@ -282,28 +304,42 @@ class Schedule:
             return [Problem("room", f"{room} is not set up for {self.plan.get_modality_display().lower()}.")]
         return self._taken("room", room, start, end, str(room))
 
+    @staticmethod
+    def device_unusable(device: Device, day: dt.date) -> str:
+        """R3: why the device may not be used that day ("" when it may)."""
+        if not device.in_service:
+            return f"{device} is out of service."
+        if device.calibration_due and device.calibration_due < day:
+            return f"{device} is past its calibration due date ({device.calibration_due})."
+        return ""
+
     def device_problems(self, device: Device, start: dt.datetime, end: dt.datetime) -> list[Problem]:
         if device.id not in self.devices:
             kind = Device.Kind(Device.KIND_FOR_MODALITY[self.modality]).label.lower()
             return [Problem("device", f"{device} is not a {kind}.")]
-        if not device.in_service:
-            return [Problem("device", f"{device} is out of service.")]
-        day = local_date(start)
-        if device.calibration_due and device.calibration_due < day:
-            return [
-                Problem("device", f"{device} is past its calibration due date ({device.calibration_due}).")
-            ]
+        unusable = self.device_unusable(device, local_date(start))
+        if unusable:
+            return [Problem("device", unusable)]
         return self._taken("device", device, start, end, str(device))
 
     def pick_room(self, start, end, *, prefer: Room | None = None) -> Room | None:
+        # Yes/no checks: building each refusal's message cost more than the search.
         ordered = sorted(self.rooms.values(), key=lambda r: (prefer is None or r.id != prefer.id, r.name))
-        return next((r for r in ordered if not self.room_problems(r, start, end)), None)
+        return next((r for r in ordered if self.busy.is_free("room", r.id, start, end)), None)
 
     def pick_device(self, start, end, *, room: Room | None = None) -> Device | None:
+        day = local_date(start)
         ordered = sorted(
             self.devices.values(), key=lambda d: (room is None or d.home_room_id != room.id, d.name, d.id)
         )
-        return next((d for d in ordered if not self.device_problems(d, start, end)), None)
+        return next(
+            (
+                d
+                for d in ordered
+                if not self.device_unusable(d, day) and self.busy.is_free("device", d.id, start, end)
+            ),
+            None,
+        )
 
     # -- R5 ------------------------------------------------------------------
     def plan_problems(self, start: dt.datetime) -> list[Problem]:
@@ -332,6 +368,24 @@ class Schedule:
             )
         return problems
 
+    @staticmethod
+    def _none_free(kind: str, label: str, start: dt.datetime, end: dt.datetime, *, exist: bool) -> Problem:
+        """Every suitable room (or device) is taken then: a conflict (409), like
+        a named one; none set up at all is a configuration problem (400)."""
+        if not exist:
+            return Problem(kind, f"No {label} is set up: a clinic admin adds one under resources.")
+        message = f"No {label} is free {span(start, end)}."
+        conflict = {
+            "resource": kind,
+            "id": None,
+            "name": label,
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "appointment": None,
+            "message": message,
+        }
+        return Problem(kind, message, conflict)
+
     # -- a whole slot --------------------------------------------------------
     def slot_problems(
         self,
@@ -349,19 +403,15 @@ class Schedule:
         if room is None:
             room = self.pick_room(start, end)
             if room is None:
-                problems.append(
-                    Problem(
-                        "room",
-                        f"No {self.plan.get_modality_display().lower()} room is free {span(start, end)}.",
-                    )
-                )
+                label = f"{self.plan.get_modality_display().lower()} room"
+                problems.append(self._none_free("room", label, start, end, exist=bool(self.rooms)))
         else:
             problems += self.room_problems(room, start, end)
         if device is None:
             device = self.pick_device(start, end, room=room)
             if device is None:
-                kind = Device.Kind(Device.KIND_FOR_MODALITY[self.modality]).label.lower()
-                problems.append(Problem("device", f"No {kind} is free and in service {span(start, end)}."))
+                label = Device.Kind(Device.KIND_FOR_MODALITY[self.modality]).label.lower()
+                problems.append(self._none_free("device", label, start, end, exist=bool(self.devices)))
         else:
             problems += self.device_problems(device, start, end)
         return problems, room, device

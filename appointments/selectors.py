@@ -10,7 +10,7 @@ from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, 
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from appointments.availability import Schedule, clinic_tz, local_date, local_day_bounds
+from appointments.availability import LONGEST_VISIT, Schedule, clinic_tz, local_date, local_day_bounds
 from appointments.models import Appointment, Therapist, WaitlistEntry
 from treatments.models import TreatmentPlan
 
@@ -46,7 +46,7 @@ def appointments_between(
     room: int | None = None,
     include_cancelled: bool = False,
 ) -> QuerySet[Appointment]:
-    queryset = Appointment.objects.filter(start__lt=end, end__gt=start)
+    queryset = Appointment.objects.filter(start__lt=end, end__gt=start, start__gt=start - LONGEST_VISIT)
     if not include_cancelled:
         queryset = queryset.exclude(status=Appointment.Status.CANCELLED)
     if therapist:
@@ -71,6 +71,29 @@ class Slot:
 
 
 def slots_free(
+    *,
+    plan: TreatmentPlan,
+    date_from: dt.date,
+    date_to: dt.date,
+    therapist: int | None = None,
+    step_minutes: int = 15,
+    limit: int | None = 200,
+    now: dt.datetime | None = None,
+) -> list[Slot]:
+    """Free slots for one session of the plan (see _slots_free). With a limit,
+    the first week is searched alone first: the first 200 slots are nearly
+    always there, and loading one week of bookings instead of the whole range
+    is most of the cost. At most twice the fixed number of queries."""
+    kwargs = {"plan": plan, "therapist": therapist, "step_minutes": step_minutes, "limit": limit, "now": now}
+    first_week = date_from + dt.timedelta(days=6)
+    if limit and first_week < date_to:
+        slots = _slots_free(date_from=date_from, date_to=first_week, **kwargs)
+        if len(slots) >= limit:
+            return slots
+    return _slots_free(date_from=date_from, date_to=date_to, **kwargs)
+
+
+def _slots_free(
     *,
     plan: TreatmentPlan,
     date_from: dt.date,
@@ -106,7 +129,7 @@ def slots_free(
             if schedule.patient_problems(moment, end) or schedule.plan_problems(moment):
                 continue
             for candidate in starts[moment]:
-                if any(schedule.busy.clashes("therapist", candidate.id, moment, end)):
+                if not schedule.busy.is_free("therapist", candidate.id, moment, end):
                     continue
                 room = schedule.pick_room(moment, end)
                 device = schedule.pick_device(moment, end, room=room) if room else None

@@ -102,8 +102,10 @@ class TreatmentPlan(TimeStampedModel):
         "sessions per week", default=2, validators=[MinValueValidator(1), MaxValueValidator(7)]
     )
     min_interval_hours = models.PositiveSmallIntegerField("minimum hours between sessions")
+    # At most 8 h: scheduling's interval queries rely on visits shorter than a day.
     session_minutes = models.PositiveSmallIntegerField(
-        help_text="Time booked for one session, set-up included.", validators=[MinValueValidator(5)]
+        help_text="Time booked for one session, set-up included.",
+        validators=[MinValueValidator(5), MaxValueValidator(480)],
     )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
     phase = models.CharField(max_length=12, choices=Phase.choices, default=Phase.INITIAL)
@@ -155,6 +157,7 @@ class TreatmentPlan(TimeStampedModel):
                 name="plan_frequency_range",
             ),
             models.CheckConstraint(condition=Q(session_minutes__gte=5), name="plan_session_minutes_min"),
+            models.CheckConstraint(condition=Q(session_minutes__lte=480), name="plan_session_minutes_max"),
         ]
 
     def __str__(self) -> str:

@@ -296,3 +296,16 @@ def test_cancelling_a_plan_cancels_its_future_visits_without_counting_them_late(
         Appointment.objects.filter(pk__in=[a.pk for a in booked]).values_list("status", "late_cancellation")
     )
     assert statuses == {("cancelled", False)}
+
+
+def test_every_room_taken_is_a_conflict_and_no_room_at_all_is_a_setup_error(
+    plan, therapist, room, device, at
+):
+    book(other_plan(), at(0, "10:00"), therapist=TherapistFactory(), room=room, device=DeviceFactory())
+    with pytest.raises(SchedulingConflict, match="No iontophoresis room is free 10:00–10:30"):
+        book(plan, at(0, "10:00"), therapist=therapist)
+    room.modalities = ["phonophoresis"]
+    room.save()
+    with pytest.raises(ValidationError, match="No iontophoresis room is set up") as info:
+        book(plan, at(0, "11:00"), therapist=therapist)
+    assert not isinstance(info.value, SchedulingConflict)
