@@ -247,6 +247,10 @@ class WaitlistEntry(TimeStampedModel):
         return f"Waitlist: patient {self.patient_id}, plan {self.plan_id}"
 
 
+# An unclaimed outbox row's claim token (a random id per sweep, not a secret).
+NO_CLAIM = ""
+
+
 class Reminder(models.Model):
     """One patient email (R13, R15): an outbox row planned inside the
     transaction that books, moves or cancels the visit, and sent later by the

@@ -17,7 +17,7 @@ from django.db.models import Exists, F, Max, OuterRef, Q
 from django.utils import timezone
 
 from appointments.availability import local_date, local_datetime
-from appointments.models import Appointment, Reminder, WaitlistEntry
+from appointments.models import NO_CLAIM, Appointment, Reminder, WaitlistEntry
 from clinic.models import ClinicRules
 from treatments.models import Modality, TreatmentPlan
 
@@ -96,7 +96,7 @@ def _plan(appointment: Appointment, wanted: list[Wanted], *, now: dt.datetime) -
                 status=Status.PENDING,
                 due_at=w.due_at,
                 attempts=0,
-                claim_token="",
+                claim_token=NO_CLAIM,
                 claimed_at=None,
                 send_started_at=None,
                 message_id="",
@@ -113,7 +113,7 @@ def _plan(appointment: Appointment, wanted: list[Wanted], *, now: dt.datetime) -
                 status=Status.PENDING,
                 due_at=w.due_at,
                 attempts=0,
-                claim_token="",
+                claim_token=NO_CLAIM,
                 claimed_at=None,
                 send_started_at=None,
                 error="",
@@ -133,7 +133,9 @@ def _void(appointment: Appointment, *, reason: str, keep_slot: dt.datetime | Non
     rows = Reminder.objects.filter(STOPPABLE, appointment=appointment)
     if keep_slot is not None:
         rows = rows.exclude(slot_start=keep_slot)
-    return rows.update(status=Status.VOID, skip_reason=reason, claim_token="", updated_at=timezone.now())
+    return rows.update(
+        status=Status.VOID, skip_reason=reason, claim_token=NO_CLAIM, updated_at=timezone.now()
+    )
 
 
 def plan_for_booking(appointment: Appointment) -> None:
@@ -250,7 +252,7 @@ def reminder_resend(*, reminder: Reminder, user=None) -> Reminder:
     reminder.status = Status.PENDING
     reminder.due_at = now
     reminder.attempts = 0
-    reminder.claim_token = ""
+    reminder.claim_token = NO_CLAIM
     reminder.claimed_at = None
     reminder.send_started_at = None
     reminder.error = ""

@@ -37,7 +37,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from appointments.models import Appointment, Reminder
+from appointments.models import NO_CLAIM, Appointment, Reminder
 from appointments.reminders import mail
 from appointments.reminders.content import build_message
 from clinic.models import ClinicRules
@@ -169,7 +169,7 @@ def recover_abandoned(*, now: dt.datetime) -> Outcome:
     outcome = Outcome()
     # Never handed over: safe to send again.
     outcome.recovered = stale.filter(send_started_at__isnull=True).update(
-        status=Status.PENDING, claim_token="", claimed_at=None, updated_at=now
+        status=Status.PENDING, claim_token=NO_CLAIM, claimed_at=None, updated_at=now
     )
     # Handed over, outcome unknown: keep the claim token so a slow worker that
     # is still alive can still record "sent"; never resend automatically.
@@ -217,7 +217,7 @@ def _record_failure(reminder: Reminder, token: str, exc: Exception, *, now: dt.d
     _owned(reminder, token).update(
         status=Status.PENDING,
         due_at=now + dt.timedelta(seconds=backoff),
-        claim_token="",
+        claim_token=NO_CLAIM,
         claimed_at=None,
         send_started_at=None,
         error=error,
