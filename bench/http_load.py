@@ -27,7 +27,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.db.models import Max
 
-from appointments.models import Appointment, Therapist
+from appointments.models import Appointment, Reminder, Therapist
 from bench import dataset, harness
 from bench.context import Stage, busiest_week
 from bench.profiling import profile
@@ -265,6 +265,7 @@ def run(stage: Stage) -> list[dict]:
             data = run_locust(port, config, locust_log)
         finally:
             stop(server)
+            Reminder.objects.filter(appointment_id__gte=first_new).delete()  # their planned emails
             Appointment.objects.filter(pk__gte=first_new).delete()
     summary = summarise(data["samples"], SECONDS)
     login_ms = [elapsed for _, elapsed in logins]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import socket
 import time
 from collections.abc import Callable
 
@@ -80,7 +81,11 @@ class Sink:
                 sink.count += 1
                 return "250 OK"
 
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=0)
+        # A real free port: the controller's start-up check connects to it.
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=port)
 
     def __enter__(self) -> Sink:
         self.controller.start()
@@ -91,7 +96,7 @@ class Sink:
 
     @property
     def port(self) -> int:
-        return self.controller.server.sockets[0].getsockname()[1]
+        return self.controller.port
 
 
 def run(stage: Stage) -> list[dict]:

@@ -34,6 +34,7 @@ from appointments.models import (
     AppointmentChange,
     ClinicClosure,
     Device,
+    Reminder,
     Room,
     Therapist,
     TherapistException,
@@ -103,12 +104,14 @@ def flush() -> None:
     therapists = Therapist.objects.filter(user__username__startswith=dataset.USERNAME_PREFIX)
     rooms = Room.objects.filter(name__startswith=dataset.ROOM_PREFIX)
     devices = Device.objects.filter(serial_number__startswith=dataset.DEVICE_SERIAL_PREFIX)
-    Appointment.objects.filter(
+    visits = Appointment.objects.filter(
         Q(patient__in=bench_patients())
         | Q(therapist__in=therapists)
         | Q(room__in=rooms)
         | Q(device__in=devices)
-    ).delete()
+    )
+    Reminder.objects.filter(Q(appointment__in=visits) | Q(patient__in=bench_patients())).delete()
+    visits.delete()
     WaitlistEntry.objects.filter(patient__in=bench_patients()).delete()
     TreatmentPlan.objects.filter(patient__in=bench_patients()).delete()
     Screening.objects.filter(patient__in=bench_patients()).delete()
