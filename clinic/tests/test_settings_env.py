@@ -80,3 +80,22 @@ def test_no_default_secret_key_outside_debug():
     )
     assert out.returncode != 0
     assert "SECRET_KEY must be set" in out.stderr
+
+
+def test_manage_py_is_in_development_mode_but_the_web_server_is_not():
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"}}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    manage = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert manage.returncode == 0, manage.stderr
+    wsgi = subprocess.run(
+        [sys.executable, "-c", "import clinic.wsgi"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert wsgi.returncode != 0
+    assert "SECRET_KEY must be set" in wsgi.stderr
