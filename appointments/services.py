@@ -249,19 +249,20 @@ def appointment_book(
         fixed_therapist=therapist is not None,
     )
     raise_for(problems)
+    return _create(plan, user, therapist=therapist, room=room, device=device, start=start, end=end)
+
+
+def _create(plan: TreatmentPlan, user, *, note: str = "", **slot) -> Appointment:
+    """Insert a checked slot, record it in the history and plan its emails."""
     appointment = _insert(
         Appointment(
             patient_id=plan.patient_id,
             plan=plan,
-            therapist=therapist,
-            room=room,
-            device=device,
-            start=start,
-            end=end,
             created_by=user if user is not None and user.is_authenticated else None,
+            **slot,
         )
     )
-    _record(appointment, "booked", user)
+    _record(appointment, "booked", user, note=note)
     hooks.after_booked(appointment)
     return appointment
 
@@ -394,21 +395,18 @@ def series_book(
     for occurrence in preview.occurrences:
         if not occurrence.ok:
             continue
-        appointment = _insert(
-            Appointment(
-                patient_id=plan.patient_id,
-                plan=plan,
+        booked.append(
+            _create(
+                plan,
+                user,
+                note="series",
                 therapist=occurrence.therapist,
                 room=occurrence.room,
                 device=occurrence.device,
                 start=occurrence.start,
                 end=occurrence.end,
-                created_by=user if user is not None and user.is_authenticated else None,
             )
         )
-        _record(appointment, "booked", user, note="series")
-        hooks.after_booked(appointment)
-        booked.append(appointment)
     return booked
 
 
