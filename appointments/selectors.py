@@ -6,13 +6,26 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from appointments.availability import LONGEST_VISIT, Schedule, clinic_tz, local_date, local_day_bounds
 from appointments.models import Appointment, Therapist, WaitlistEntry
 from treatments.models import TreatmentPlan
+
+# Booked sessions still to happen, and delivered ones: R4 counts both
+# against the plan's limit, R14 shows them apart.
+BOOKED_STATUSES = (Appointment.Status.SCHEDULED, Appointment.Status.CONFIRMED, Appointment.Status.CHECKED_IN)
+
+
+def annotate_session_counts(queryset: QuerySet[TreatmentPlan]) -> QuerySet[TreatmentPlan]:
+    """`scheduled_count` and `completed_count` per plan, in the same query
+    (registered with treatments.selectors.plans_with_counts)."""
+    return queryset.annotate(
+        scheduled_count=Count("appointments", filter=Q(appointments__status__in=BOOKED_STATUSES)),
+        completed_count=Count("appointments", filter=Q(appointments__status=Appointment.Status.COMPLETED)),
+    )
 
 
 def with_session_number(queryset: QuerySet[Appointment]) -> QuerySet[Appointment]:

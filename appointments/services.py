@@ -551,7 +551,7 @@ def appointment_no_show(
 def appointment_complete(
     *, appointment: Appointment, user=None, now: dt.datetime | None = None
 ) -> Appointment:
-    """Completed when the session note is signed (treatments.notes calls this)."""
+    """Completed when the session note is signed (notes.services calls this)."""
     appointment = _lock_appointment(appointment.pk)
     _require(appointment, "complete")
     now = now or timezone.now()

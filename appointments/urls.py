@@ -2,7 +2,6 @@ from django.urls import path
 
 from appointments import views
 from appointments.log_views import urlpatterns as message_log_urlpatterns
-from treatments import note_views
 
 app_name = "appointments"
 
@@ -18,9 +17,6 @@ urlpatterns = [
     path("<int:pk>/move/", views.move, name="move"),
     path("<int:pk>/check-in/", views.check_in, name="check_in"),
     path("<int:pk>/no-show/", views.no_show, name="no_show"),
-    path("<int:pk>/note/", note_views.note, name="note"),
-    path("<int:pk>/note/sign/", note_views.sign, name="note_sign"),
-    path("<int:pk>/note/addenda/", note_views.addendum, name="note_addendum"),
     path("waitlist/", views.waitlist, name="waitlist"),
     path("waitlist/add/", views.waitlist_add, name="waitlist_add"),
     path("waitlist/<int:pk>/remove/", views.waitlist_remove, name="waitlist_remove"),

@@ -10,7 +10,8 @@ from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 
-from clinic.roles import Role, has_role
+from clinic.access import ADMIN
+from clinic.roles import has_role
 
 
 class ClinicAdminModelAdmin:
@@ -18,19 +19,19 @@ class ClinicAdminModelAdmin:
     role groups carry no model permissions); subclasses narrow it further."""
 
     def has_module_permission(self, request) -> bool:
-        return has_role(request.user, Role.CLINIC_ADMIN)
+        return has_role(request.user, *ADMIN)
 
     def has_view_permission(self, request, obj=None) -> bool:
-        return has_role(request.user, Role.CLINIC_ADMIN)
+        return has_role(request.user, *ADMIN)
 
     def has_add_permission(self, request, obj=None) -> bool:
-        return has_role(request.user, Role.CLINIC_ADMIN)
+        return has_role(request.user, *ADMIN)
 
     def has_change_permission(self, request, obj=None) -> bool:
-        return has_role(request.user, Role.CLINIC_ADMIN)
+        return has_role(request.user, *ADMIN)
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        return has_role(request.user, Role.CLINIC_ADMIN)
+        return has_role(request.user, *ADMIN)
 
 
 class ReadOnlyModelAdmin(ClinicAdminModelAdmin):
@@ -72,7 +73,7 @@ class LockoutAdmin(ReadOnlyModelAdmin, AccessAttemptAdmin):
     """Failed logins per username; deleting a row unlocks it."""
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        return has_role(request.user, Role.CLINIC_ADMIN)
+        return has_role(request.user, *ADMIN)
 
     def get_actions(self, request):
         return admin.ModelAdmin.get_actions(self, request)

@@ -6,9 +6,9 @@ from rest_framework.routers import DefaultRouter
 from appointments.api import register as register_appointments
 from clinic.api import TokenView
 from clinic.users_api import register as register_users
+from notes.api import urls as note_urls
 from patients.api import register as register_patients
 from treatments.api import register as register_treatments
-from treatments.notes_api import urls as note_urls
 
 router = DefaultRouter()
 router.include_format_suffixes = False

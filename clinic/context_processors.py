@@ -1,8 +1,9 @@
 from django.conf import settings
 from django.http import HttpRequest
 
+from clinic.access import ADMIN, CLINICAL, STAFF
 from clinic.navigation import nav_for
-from clinic.roles import Role, roles_of
+from clinic.roles import Role, has_role, roles_of
 
 
 def clinic(request: HttpRequest) -> dict:
@@ -16,4 +17,10 @@ def clinic(request: HttpRequest) -> dict:
         "user_roles": roles_of(user) if authenticated else frozenset(),
         "user_role_labels": sorted(Role(r).label for r in roles_of(user)) if authenticated else [],
         "nav_items": nav_for(request) if authenticated else [],
+        # What the templates may show, from the same role sets as the views.
+        "can": {
+            "staff": authenticated and has_role(user, *STAFF),
+            "clinical": authenticated and has_role(user, *CLINICAL),
+            "admin": authenticated and has_role(user, *ADMIN),
+        },
     }

@@ -13,8 +13,8 @@ from appointments import selectors
 from appointments.availability import local_date, local_day_bounds
 from appointments.models import Appointment, Device
 from clinic.roles import Role, roles_of
+from notes.models import SessionNote
 from treatments.models import TreatmentPlan
-from treatments.note_models import SessionNote
 from treatments.selectors import OPEN_PLAN_STATUSES, plans_with_counts
 
 CALIBRATION_WARNING_DAYS = 30

@@ -4,9 +4,8 @@ from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
 
+from clinic.access import ADMIN, STAFF
 from clinic.roles import Role, has_role
-
-ALL = (Role.FRONT_DESK, Role.THERAPIST, Role.CLINIC_ADMIN)
 
 
 @dataclass(frozen=True)
@@ -17,13 +16,13 @@ class NavEntry:
 
 
 NAV: tuple[NavEntry, ...] = (
-    NavEntry("Patients", "patients:list", ALL),
-    NavEntry("Day sheet", "appointments:day", ALL),
-    NavEntry("Calendar", "appointments:calendar", ALL),
+    NavEntry("Patients", "patients:list", STAFF),
+    NavEntry("Day sheet", "appointments:day", STAFF),
+    NavEntry("Calendar", "appointments:calendar", STAFF),
     NavEntry("Waitlist", "appointments:waitlist", (Role.FRONT_DESK,)),
-    NavEntry("Billing", "treatments:billing", (Role.CLINIC_ADMIN,)),
-    NavEntry("Admin", "admin:index", (Role.CLINIC_ADMIN,)),
-    NavEntry("API", "api:docs", ALL),
+    NavEntry("Billing", "notes:billing", ADMIN),
+    NavEntry("Admin", "admin:index", ADMIN),
+    NavEntry("API", "api:docs", STAFF),
 )
 
 

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "patients",
     "treatments",
     "appointments",
+    "notes",
 ]
 
 MIDDLEWARE = [
@@ -271,7 +272,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
-        "SkinConditionEnum": "treatments.note_models.SkinCondition",
+        "SkinConditionEnum": "notes.models.SkinCondition",
         "PolarityEnum": "treatments.models.Polarity",
         "MedicationChargeEnum": "treatments.models.Medication.Charge",
     },
@@ -368,9 +369,9 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = tuple(
         "patients.Screening",
         "treatments.Medication",
         "treatments.TreatmentPlan",
-        "treatments.SessionNote",
-        "treatments.Addendum",
-        "treatments.AdverseEvent",
+        "notes.SessionNote",
+        "notes.Addendum",
+        "notes.AdverseEvent",
         "appointments.Appointment",
     )
 )

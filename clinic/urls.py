@@ -43,6 +43,7 @@ urlpatterns = [
     path("accounts/keepalive/", views.keepalive, name="keepalive"),
     path("admin/", admin.site.urls),
     path("patients/", include("patients.urls")),
+    path("", include("notes.urls")),
     path("plans/", include("treatments.urls")),
     path("schedule/", include("appointments.urls")),
     path("api/v1/", include((api_patterns, "api"))),

@@ -6,7 +6,8 @@ from django.db import transaction
 from rest_framework import serializers, viewsets
 from rest_framework.routers import DefaultRouter
 
-from clinic.roles import HasRole, Role, role_of
+from clinic.access import AdminPermission
+from clinic.roles import Role, role_of
 
 
 class RoleField(serializers.ChoiceField):
@@ -59,7 +60,7 @@ class UserSerializer(serializers.ModelSerializer):
 
 class UserViewSet(viewsets.ModelViewSet):
     serializer_class = UserSerializer
-    permission_classes = [HasRole.for_roles(Role.CLINIC_ADMIN)]
+    permission_classes = [AdminPermission]
     queryset = User.objects.prefetch_related("groups").order_by("username")
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 

@@ -1,13 +1,7 @@
 """Who may do what with patients: one place for the pages and the API.
 
-Every role handles demographics; screening answers are clinical. `has_role`
-lets clinic admins do everything, so they are not listed.
-"""
+Every staff member handles demographics; screening answers are clinical."""
 
-from clinic.roles import HasRole, Role
+from clinic.access import CLINICAL, STAFF, ClinicalPermission, StaffPermission
 
-STAFF = (Role.FRONT_DESK, Role.THERAPIST)
-CLINICAL = (Role.THERAPIST,)
-
-StaffPermission = HasRole.for_roles(*STAFF)
-ClinicalPermission = HasRole.for_roles(*CLINICAL)
+__all__ = ["CLINICAL", "STAFF", "ClinicalPermission", "StaffPermission"]

@@ -1,12 +1,11 @@
 """Who may do what with plans and the catalog: one place for the pages and
-the API. Everyone reads plans and their counters (booking needs them);
-clinical work (create, edit, status) is for therapists; the catalog is
-written by clinic admins. `has_role` lets clinic admins do everything."""
+the API. Every staff member reads plans and their counters (booking needs
+them); clinical work (create, edit, status) is for therapists; the catalog
+is written by clinic admins."""
 
-from clinic.roles import HasRole, Role
-from patients.access import CLINICAL, STAFF, ClinicalPermission, StaffPermission
+from clinic.access import ADMIN, CLINICAL, STAFF, AdminPermission, ClinicalPermission, StaffPermission
 
-CATALOG = (Role.CLINIC_ADMIN,)
-CatalogPermission = HasRole.for_roles(*CATALOG)
+CATALOG = ADMIN
+CatalogPermission = AdminPermission
 
 __all__ = ["CATALOG", "CLINICAL", "STAFF", "CatalogPermission", "ClinicalPermission", "StaffPermission"]

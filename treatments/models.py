@@ -178,8 +178,3 @@ class TreatmentPlan(TimeStampedModel):
     @property
     def is_closed(self) -> bool:
         return self.status in (self.Status.COMPLETED, self.Status.CANCELLED)
-
-
-# Session notes live in their own module; importing them here registers them
-# with the treatments app.
-from treatments.note_models import Addendum, AdverseEvent, SessionNote  # noqa: E402, F401

@@ -1,16 +1,25 @@
 """Reads of plans used by several pages and the API."""
 
-from django.db.models import BooleanField, Case, Count, F, IntegerField, Q, QuerySet, Value, When
+from collections.abc import Callable
+
+from django.db.models import BooleanField, Case, F, IntegerField, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 
 from clinic.models import ClinicRules
 from treatments.models import TreatmentPlan
 
-# Appointment statuses by their stored values (treatments must not import
-# appointments): booked sessions still to happen, and delivered ones.
-BOOKED_STATUSES = ("scheduled", "confirmed", "checked_in")
-COMPLETED_STATUS = "completed"
 OPEN_PLAN_STATUSES = (TreatmentPlan.Status.ACTIVE, TreatmentPlan.Status.ON_HOLD)
+
+# Which visits count as booked and as completed is scheduling's to say (a
+# layer above): it registers the annotation from AppointmentsConfig.ready(),
+# so R4 (booking) and R14 (these counters) count with one definition.
+SessionCounter = Callable[[QuerySet[TreatmentPlan]], QuerySet[TreatmentPlan]]
+_session_counter: list[SessionCounter] = []
+
+
+def register_session_counter(counter: SessionCounter) -> None:
+    """`counter(queryset)` annotates `scheduled_count` and `completed_count`."""
+    _session_counter[:] = [counter]
 
 
 def plans_with_counts(
@@ -26,10 +35,8 @@ def plans_with_counts(
         queryset = queryset.order_by(*TreatmentPlan._meta.ordering)
     threshold = (rules or ClinicRules.current()).authorization_alert_remaining
     return (
-        queryset.select_related("patient", "medication")
+        _session_counter[0](queryset.select_related("patient", "medication"))
         .annotate(
-            scheduled_count=Count("appointments", filter=Q(appointments__status__in=BOOKED_STATUSES)),
-            completed_count=Count("appointments", filter=Q(appointments__status=COMPLETED_STATUS)),
             limit_count=Coalesce("sessions_authorized", "sessions_prescribed", output_field=IntegerField()),
         )
         .annotate(

@@ -12,10 +12,12 @@ from django.utils import timezone
 
 from clinic.exceptions import IllegalTransition
 from clinic.models import ClinicRules
-from clinic.roles import Role, has_role
+from clinic.roles import has_role
 from patients.models import Patient
 from patients.screening import screening_gate
+from treatments import hooks
 from treatments import rules as parameter_rules
+from treatments.access import CLINICAL
 from treatments.models import Medication, Modality, Polarity, TreatmentPlan
 
 # ---------------------------------------------------------------- medications
@@ -309,7 +311,7 @@ def _pass_screening_gate(plan: TreatmentPlan, user: AbstractBaseUser, override_r
             },
             code="screening",
         )
-    if not has_role(user, Role.THERAPIST):
+    if not has_role(user, *CLINICAL):
         raise PermissionDenied("Only a therapist may override the screening.")
     plan.override_reason = override_reason
     plan.override_by = user
@@ -359,12 +361,9 @@ def plan_resume(*, plan: TreatmentPlan, user: AbstractBaseUser, override_reason:
 
 
 def _cancel_upcoming(plan: TreatmentPlan, user: AbstractBaseUser, why: str) -> None:
-    """A closed plan keeps no future visits: cancel them (the clinic's
-    decision, so not a late cancellation); patients get the usual notice."""
-    # Imported here: scheduling depends on plans, not the other way round.
-    from appointments.services import appointments_cancel_upcoming
-
-    appointments_cancel_upcoming(plan=plan, reason=why, user=user)
+    """A closed plan keeps no future visits: scheduling, a layer above,
+    registered what that means (treatments.hooks), in this transaction."""
+    hooks.plan_closed(plan=plan, user=user, reason=why)
 
 
 @transaction.atomic

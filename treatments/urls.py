@@ -1,6 +1,6 @@
 from django.urls import path
 
-from treatments import note_views, views
+from treatments import views
 
 app_name = "treatments"
 
@@ -14,8 +14,6 @@ urlpatterns = [
     path("<int:pk>/resume/", views.plan_status, {"action": "resume"}, name="resume"),
     path("<int:pk>/complete/", views.plan_status, {"action": "complete"}, name="complete"),
     path("<int:pk>/cancel/", views.plan_status, {"action": "cancel"}, name="cancel"),
-    path("<int:pk>/progress/", note_views.progress, name="progress"),
-    path("billing/", note_views.billing, name="billing"),
     path("medications/", views.medication_list, name="medications"),
     path("medications/new/", views.medication_create, name="medication_create"),
     path("medications/<int:pk>/edit/", views.medication_edit, name="medication_edit"),

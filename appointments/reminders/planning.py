@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from appointments.availability import local_date, local_datetime
 from appointments.models import NO_CLAIM, Appointment, Reminder, WaitlistEntry
+from clinic.celery import app as celery_app
 from clinic.models import ClinicRules
 from treatments.models import Modality, TreatmentPlan
 
@@ -33,6 +34,8 @@ REVIVABLE = (Status.VOID, Status.SKIPPED)
 STOPPABLE = Q(status=Status.PENDING) | Q(status=Status.SENDING, send_started_at__isnull=True)
 # The hour (clinic time) a recall goes out on its due date.
 RECALL_HOUR = dt.time(9, 0)
+
+SEND_TASK = "appointments.tasks.reminders_send"
 
 
 @dataclass(frozen=True)
@@ -283,10 +286,11 @@ def nudge(ids: list[int]) -> bool:
     global _broker_quiet_until
     if time.monotonic() < _broker_quiet_until:
         return False
-    from appointments.tasks import reminders_send
-
     try:
-        reminders_send.apply_async(
+        # By name: the task module imports this package, so importing it back
+        # here would make an import cycle.
+        celery_app.send_task(
+            SEND_TASK,
             args=[ids],
             retry=True,
             retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1},

@@ -490,12 +490,16 @@ def test_booking_nudges_a_worker_after_commit(
     settings.REMINDER_NUDGE = True
     published = []
     monkeypatch.setattr(planning, "_broker_quiet_until", 0.0)
-    monkeypatch.setattr("appointments.tasks.reminders_send.apply_async", lambda **kw: published.append(kw))
+    monkeypatch.setattr(
+        "clinic.celery.app.send_task", lambda name, **kw: published.append({"name": name, **kw})
+    )
     with django_capture_on_commit_callbacks(execute=True):
         appointment = book(plan, at(0, "10:00"), therapist=therapist)
         assert published == []  # nothing before commit
     confirmation = rows(appointment, kind=Kind.CONFIRMATION)[0]
-    assert [kw["args"] for kw in published] == [[[confirmation.pk]]]
+    assert [(kw["name"], kw["args"]) for kw in published] == [
+        ("appointments.tasks.reminders_send", [[confirmation.pk]])
+    ]
 
 
 def test_booking_with_the_broker_down_is_quick_and_leaves_the_row_for_the_sweep(

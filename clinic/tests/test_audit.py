@@ -15,7 +15,7 @@ from appointments.availability import local_datetime
 from appointments.tests.conftest import next_weekday
 from clinic.tests.factories import UserFactory
 from clinic.tests.world import World, build_world
-from treatments.note_models import Addendum
+from notes.models import Addendum
 
 
 @pytest.fixture
@@ -90,7 +90,7 @@ def test_an_addendum_to_a_signed_note_is_in_the_visits_history(client, world):
 def test_reading_a_note_or_a_screening_is_logged(client, world):
     therapist = world.users["therapist"]
     client.force_login(therapist)
-    assert client.get(reverse("appointments:note", args=[world.appointment.pk])).status_code == 200
+    assert client.get(reverse("notes:note", args=[world.appointment.pk])).status_code == 200
     assert _api(therapist).get(f"/api/v1/patients/{world.patient.pk}/screening/").status_code == 200
     assert client.get(reverse("patients:screening_history", args=[world.patient.pk])).status_code == 200
     note_reads = _entries(world.note, LogEntry.Action.ACCESS)
@@ -127,7 +127,7 @@ def test_clinic_admins_browse_entries_but_nobody_changes_or_deletes_one(client, 
 
 
 def test_a_record_history_page_escapes_what_users_typed(client, world):
-    from treatments import notes
+    from notes import services as notes
 
     notes.addendum_add(
         appointment=world.appointment, user=world.users["therapist"], text="<script>x()</script>"

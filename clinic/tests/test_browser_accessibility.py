@@ -16,7 +16,7 @@ from appointments import services
 from appointments.models import Appointment, Device, WaitlistEntry
 from appointments.tests.scenario import next_monday, patient_plan, staff, visit_today
 from clinic.tests.browser import axe_violations, login, screenshot
-from treatments.note_models import SessionNote
+from notes.models import SessionNote
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 TABLET_LANDSCAPE = {"width": 1024, "height": 768}
@@ -143,8 +143,8 @@ def test_therapist_pages_are_accessible(page, clinic_day):
             ("plan", reverse("treatments:detail", args=[plan.pk])),
             ("plan form", reverse("treatments:edit", args=[plan.pk])),
             ("new plan form", reverse("treatments:create", args=[plan.patient_id])),
-            ("note", reverse("appointments:note", args=[clinic_day["checked_in"].pk])),
-            ("progress", reverse("treatments:progress", args=[clinic_day["checked_in"].plan_id])),
+            ("note", reverse("notes:note", args=[clinic_day["checked_in"].pk])),
+            ("progress", reverse("notes:progress", args=[clinic_day["checked_in"].plan_id])),
         ],
     )
     assert not findings, "\n".join(findings)
@@ -156,6 +156,6 @@ def test_admin_dashboard_is_accessible(page, clinic_day):
     login(page, "admin")
     expect(page.get_by_role("heading", name="Devices due for calibration")).to_be_visible()
     expect(page.get_by_text("Sonicator 740")).to_be_visible()
-    assert visit_all(page, [("dashboard", reverse("home")), ("billing", reverse("treatments:billing"))]) == []
+    assert visit_all(page, [("dashboard", reverse("home")), ("billing", reverse("notes:billing"))]) == []
     page.goto(reverse("home"))
     screenshot(page, "dashboard-admin")

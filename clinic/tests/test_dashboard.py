@@ -12,7 +12,7 @@ from appointments.models import Appointment, WaitlistEntry
 from appointments.tests.factories import DeviceFactory, RoomFactory, TherapistFactory
 from clinic import dashboard
 from clinic.tests.factories import UserFactory
-from treatments.note_models import SessionNote
+from notes.models import SessionNote
 from treatments.tests.factories import PlanFactory
 
 pytestmark = pytest.mark.django_db
@@ -185,7 +185,7 @@ def test_therapist_home_links_each_unsigned_session_to_its_note(client, frozen):
     client.force_login(me.user)
     body = client.get(reverse("home")).content.decode()
     assert "My day" in body and "Notes to write or sign" in body
-    assert reverse("appointments:note", args=[given.pk]) in body
+    assert reverse("notes:note", args=[given.pk]) in body
     assert "Wed 10 Mar 2027, 09:00" in body
 
 

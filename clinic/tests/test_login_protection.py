@@ -73,7 +73,7 @@ def world(db, time_machine) -> World:
 
 
 def test_wrong_passwords_when_signing_a_note_count_toward_the_lockout(world):
-    from treatments.note_models import SessionNote
+    from notes.models import SessionNote
 
     therapist = world.users["therapist"]
     # The world's note, back to a draft so there is something to sign.

@@ -83,3 +83,49 @@ def test_check_deploy_is_clean_in_production_mode():
 def test_migrations_are_committed():
     out = _manage("makemigrations", "--check", "--dry-run", DEBUG="true")
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def _dockerignored(path: str, patterns: list[str]) -> bool:
+    """Docker's .dockerignore rule: a path is left out when it, or a folder
+    above it, matches a pattern (`**` spans folders; no `!` exceptions here)."""
+    import fnmatch
+
+    parts = path.split("/")
+    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    for pattern in patterns:
+        regex = fnmatch.translate(pattern).replace(".*.*/", "(.*/)?")
+        if pattern.startswith("**/"):
+            tail = pattern[3:]
+            if any(fnmatch.fnmatchcase(part, tail) for part in parts):
+                return True
+        if any(re.fullmatch(regex, prefix) for prefix in prefixes):
+            return True
+    return False
+
+
+def test_the_production_image_carries_no_tests_bench_screenshots_or_state():
+    lines = (ROOT / ".dockerignore").read_text().splitlines()
+    patterns = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    assert not any(p.startswith("!") for p in patterns), "exceptions are not modelled by this test"
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    shipped = [p for p in tracked if not _dockerignored(p, patterns)]
+    assert shipped, "nothing would be copied into the image"
+    leaked = [
+        p
+        for p in shipped
+        if "/tests/" in f"/{p}" or p.split("/")[0] in {"bench", "docs", "var"} or p == "conftest.py"
+    ]
+    assert leaked == []
+    # ... and what the application needs is there.
+    for needed in (
+        "manage.py",
+        "clinic/settings.py",
+        "notes/models.py",
+        "templates/base.html",
+        "gunicorn.conf.py",
+    ):
+        assert needed in shipped
+    assert any(p.startswith("static/vendor/") for p in shipped)
+    assert any(p.endswith("/migrations/0001_initial.py") for p in shipped)

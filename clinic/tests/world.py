@@ -18,11 +18,11 @@ from appointments.tests.conftest import next_weekday
 from appointments.tests.factories import DeviceFactory, RoomFactory, TherapistFactory
 from clinic.models import ClinicRules
 from clinic.tests.factories import UserFactory
+from notes import services as notes
+from notes.models import Addendum, SessionNote
 from patients.models import Patient, Screening
 from patients.tests.factories import ScreeningFactory
-from treatments import notes
 from treatments.models import Medication, TreatmentPlan
-from treatments.note_models import Addendum, SessionNote
 from treatments.tests.factories import PlanFactory
 
 PASSWORD = "phoresis-demo"  # the factories' DEMO_PASSWORD

@@ -1,11 +1,11 @@
 from django import forms
 
-from treatments.note_models import AdverseEvent, SessionNote
-from treatments.notes import COMMON, DELIVERED
+from notes.models import AdverseEvent, SessionNote
+from notes.services import COMMON, DELIVERED
 
 
 class NoteForm(forms.ModelForm):
-    """The shape of a note for one modality; the rules live in treatments.notes."""
+    """The shape of a note for one modality; the rules live in notes.services."""
 
     confirm_out_of_range = forms.BooleanField(
         required=False,

@@ -17,10 +17,10 @@ from appointments.tests.conftest import next_weekday
 from appointments.tests.factories import DeviceFactory, RoomFactory, TherapistFactory
 from clinic.exceptions import Locked
 from clinic.tests.factories import UserFactory
+from notes import services as notes
+from notes.models import Addendum, AdverseEvent, SessionNote
 from patients.tests.factories import ScreeningFactory
-from treatments import notes
 from treatments.models import TreatmentPlan
-from treatments.note_models import Addendum, AdverseEvent, SessionNote
 from treatments.selectors import plans_with_counts
 from treatments.tests.factories import PlanFactory
 
@@ -189,12 +189,12 @@ class TestService:
 class TestPages:
     def test_front_desk_cannot_open_a_note(self, client, front_desk, visit):
         client.force_login(front_desk)
-        assert client.get(reverse("appointments:note", args=[visit.pk])).status_code == 403
+        assert client.get(reverse("notes:note", args=[visit.pk])).status_code == 403
 
     def test_bad_value_rerenders_with_the_input_kept(self, client, therapist_user_pw, visit):
         client.force_login(therapist_user_pw)
         data = {k: v for k, v in good(visit, current_ma="5").items() if v is not None}
-        response = client.post(reverse("appointments:note", args=[visit.pk]), data)
+        response = client.post(reverse("notes:note", args=[visit.pk]), data)
         assert response.status_code == 400
         body = response.content.decode()
         assert "between" in body and 'value="5"' in body
@@ -205,14 +205,14 @@ class TestPages:
         notes.note_sign(appointment=visit, user=therapist_user_pw, password="phoresis-demo")
         client.force_login(therapist_user_pw)
         data = {k: v for k, v in good(visit, pain_after="0").items() if v is not None}
-        response = client.post(reverse("appointments:note", args=[visit.pk]), data)
+        response = client.post(reverse("notes:note", args=[visit.pk]), data)
         assert response.status_code == 409
         assert SessionNote.objects.get().pain_after == 4
 
     def test_progress_page_shows_sessions_and_cumulative_dose(self, client, therapist_user_pw, visit):
         save(visit, therapist_user_pw)
         client.force_login(therapist_user_pw)
-        response = client.get(reverse("treatments:progress", args=[visit.plan_id]))
+        response = client.get(reverse("notes:progress", args=[visit.plan_id]))
         assert response.status_code == 200
         assert "4.00 mA × 10.0 min" in response.content.decode()
         assert "pain-data" in response.content.decode()
@@ -221,13 +221,13 @@ class TestPages:
         save(visit, therapist_user_pw)
         notes.note_sign(appointment=visit, user=therapist_user_pw, password="phoresis-demo")
         client.force_login(clinic_admin)
-        response = client.get(reverse("treatments:billing"), {"format": "csv"})
+        response = client.get(reverse("notes:billing"), {"format": "csv"})
         assert response.status_code == 200
         lines = response.content.decode().splitlines()
         assert lines[0].startswith("month,plan,mrn")
         assert lines[1].endswith(",97033,1,12,1")
         client.force_login(therapist_user_pw)
-        assert client.get(reverse("treatments:billing")).status_code == 403
+        assert client.get(reverse("notes:billing")).status_code == 403
 
 
 @pytest.mark.django_db

@@ -21,14 +21,15 @@ from clinic.audit import log_access
 from clinic.auth import reauthenticate
 from clinic.exceptions import Locked
 from clinic.forms import add_service_errors
-from clinic.roles import Role, role_required
-from treatments import notes
+from clinic.roles import role_required
+from notes import services
+from notes.access import BILLING, NOTE
+from notes.forms import AddendumForm, NoteForm, SignForm
+from notes.models import AdverseEvent, SessionNote
 from treatments.models import TreatmentPlan
-from treatments.note_forms import AddendumForm, NoteForm, SignForm
-from treatments.note_models import AdverseEvent, SessionNote
 
-clinical = role_required(Role.THERAPIST)  # clinic admins pass every role check
-admin_only = role_required(Role.CLINIC_ADMIN)
+clinical = role_required(*NOTE)
+admin_only = role_required(*BILLING)
 
 
 def _appointment(pk: int) -> Appointment:
@@ -42,7 +43,7 @@ def _render(request, appointment, note, *, form=None, sign_form=None, addendum_f
     plan = appointment.plan
     log_access(request, [note])
     if form is None:
-        initial = notes.initial_values(plan) if note is None else None
+        initial = services.initial_values(plan) if note is None else None
         form = NoteForm(instance=note, initial=initial, modality=plan.modality)
     context = {
         "appointment": appointment,
@@ -53,11 +54,11 @@ def _render(request, appointment, note, *, form=None, sign_form=None, addendum_f
         "addendum_form": addendum_form or AddendumForm(),
         "addenda": note.addenda.select_related("author") if note else [],
         "adverse_events": note.adverse_events.all() if note else [],
-        "screening_reasons": notes.screening_gate(
-            patient=appointment.patient, modality=plan.modality, on_date=notes.session_date(appointment)
+        "screening_reasons": services.screening_gate(
+            patient=appointment.patient, modality=plan.modality, on_date=services.session_date(appointment)
         ),
     }
-    return render(request, "treatments/note_form.html", context, status=status)
+    return render(request, "notes/note_form.html", context, status=status)
 
 
 def _submit(request, pk: int, form, form_key: str, action, done: str) -> HttpResponse:
@@ -75,7 +76,7 @@ def _submit(request, pk: int, form, form_key: str, action, done: str) -> HttpRes
             add_service_errors(form, exc)
         else:
             messages.success(request, done)
-            return redirect("appointments:note", pk=pk)
+            return redirect("notes:note", pk=pk)
     return _render(request, appointment, current, status=400, **{form_key: form})
 
 
@@ -87,7 +88,7 @@ def note(request: HttpRequest, pk: int) -> HttpResponse:
     modality = _appointment(pk).plan.modality
 
     def save(appointment, form):
-        notes.note_save(
+        services.note_save(
             appointment=appointment,
             values=form.service_values(),
             user=request.user,
@@ -109,7 +110,7 @@ def sign(request: HttpRequest, pk: int) -> HttpResponse:
     def sign_note(appointment, form):
         # Counts a wrong password toward the account lockout, like a failed login.
         reauthenticate(request=request, user=request.user, password=form.cleaned_data["password"])
-        notes.note_sign(appointment=appointment, user=request.user, **form.cleaned_data)
+        services.note_sign(appointment=appointment, user=request.user, **form.cleaned_data)
 
     return _submit(
         request, pk, SignForm(request.POST), "sign_form", sign_note, "Note signed. The visit is completed."
@@ -120,7 +121,7 @@ def sign(request: HttpRequest, pk: int) -> HttpResponse:
 @clinical
 def addendum(request: HttpRequest, pk: int) -> HttpResponse:
     def add(appointment, form):
-        notes.addendum_add(appointment=appointment, user=request.user, text=form.cleaned_data["text"])
+        services.addendum_add(appointment=appointment, user=request.user, text=form.cleaned_data["text"])
 
     return _submit(request, pk, AddendumForm(request.POST), "addendum_form", add, "Addendum added.")
 
@@ -149,7 +150,7 @@ def progress(request: HttpRequest, pk: int) -> HttpResponse:
     }
     return render(
         request,
-        "treatments/plan_progress.html",
+        "notes/plan_progress.html",
         {
             "plan": plan,
             "rows": rows,
@@ -208,4 +209,4 @@ def billing(request: HttpRequest) -> HttpResponse:
         sessions=Count("id", filter=Q(status=SessionNote.Status.SIGNED)),
         unsigned=Count("id", filter=Q(status=SessionNote.Status.DRAFT)),
     )
-    return render(request, "treatments/billing.html", {"rows": rows, "totals": totals})
+    return render(request, "notes/billing.html", {"rows": rows, "totals": totals})

@@ -1,6 +1,6 @@
 import pytest
 
-from treatments.billing import cpt_code_for, units_for_minutes
+from notes.billing import cpt_code_for, units_for_minutes
 
 
 @pytest.mark.parametrize(

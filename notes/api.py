@@ -1,5 +1,5 @@
 """`appointments/{id}/note/` (GET, PUT), `note/sign/` and `note/addenda/`:
-therapists only. The rules are in treatments.notes."""
+therapists only. The rules are in notes.services."""
 
 from __future__ import annotations
 
@@ -14,11 +14,9 @@ from appointments.models import Appointment
 from clinic.audit import log_access
 from clinic.auth import reauthenticate
 from clinic.exceptions import Locked
-from clinic.roles import HasRole, Role
-from treatments import notes
-from treatments.note_models import Addendum, AdverseEvent, SessionNote
-
-Clinical = HasRole.for_roles(Role.THERAPIST)
+from notes import services
+from notes.access import NotePermission
+from notes.models import Addendum, AdverseEvent, SessionNote
 
 
 class AddendumSerializer(serializers.ModelSerializer):
@@ -49,7 +47,7 @@ class NoteSerializer(serializers.ModelSerializer):
     class Meta:
         model = SessionNote
         fields = [
-            *notes.ALL_FIELDS,
+            *services.ALL_FIELDS,
             "dose_ma_min",
             "confirm_out_of_range",
             "cpt_code",
@@ -87,14 +85,16 @@ def _note_out(appointment: Appointment) -> dict:
 
 
 class NoteView(APIView):
-    permission_classes = [Clinical]
+    permission_classes = [NotePermission]
 
     @extend_schema(responses=NoteSerializer)
     def get(self, request, pk: int):
         appointment = _appointment(pk)
         note = SessionNote.objects.filter(appointment=appointment).first()
         if note is None:
-            return Response({"detail": "No note yet.", **notes.initial_values(appointment.plan)}, status=404)
+            return Response(
+                {"detail": "No note yet.", **services.initial_values(appointment.plan)}, status=404
+            )
         log_access(request, [note])
         return Response(_note_out(appointment))
 
@@ -110,11 +110,11 @@ class NoteView(APIView):
         confirm = data.pop("confirm_out_of_range", False)
         adverse = data.pop("adverse_event", None)
         if existing is not None:
-            values = {name: getattr(existing, name) for name in notes.ALL_FIELDS}
+            values = {name: getattr(existing, name) for name in services.ALL_FIELDS}
             values.update(data)
         else:
             values = data
-        notes.note_save(
+        services.note_save(
             appointment=appointment,
             values=values,
             user=request.user,
@@ -127,7 +127,7 @@ class NoteView(APIView):
 
 
 class NoteSignView(APIView):
-    permission_classes = [Clinical]
+    permission_classes = [NotePermission]
 
     @extend_schema(request=SignSerializer, responses=NoteSerializer)
     def post(self, request, pk: int):
@@ -136,19 +136,19 @@ class NoteSignView(APIView):
         body.is_valid(raise_exception=True)
         # Counts a wrong password toward the account lockout, like a failed login.
         reauthenticate(request=request._request, user=request.user, password=body.validated_data["password"])
-        notes.note_sign(appointment=appointment, user=request.user, **body.validated_data)
+        services.note_sign(appointment=appointment, user=request.user, **body.validated_data)
         return Response(_note_out(appointment))
 
 
 class AddendaView(APIView):
-    permission_classes = [Clinical]
+    permission_classes = [NotePermission]
 
     @extend_schema(request=AddendumInSerializer, responses={201: AddendumSerializer})
     def post(self, request, pk: int):
         appointment = _appointment(pk)
         body = AddendumInSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        addendum = notes.addendum_add(
+        addendum = services.addendum_add(
             appointment=appointment, user=request.user, text=body.validated_data["text"]
         )
         return Response(AddendumSerializer(addendum).data, status=status.HTTP_201_CREATED)

@@ -11,13 +11,16 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from appointments.models import Appointment
+from appointments.services import appointment_complete
 from clinic.exceptions import Locked
 from clinic.models import ClinicRules
+from notes.billing import cpt_code_for, units_for_minutes
+from notes.models import ADVERSE_SKIN, Addendum, AdverseEvent, SessionNote, SkinCondition
 from patients.screening import screening_gate
-from treatments.billing import cpt_code_for, units_for_minutes
 from treatments.models import Modality, TreatmentPlan
-from treatments.note_models import ADVERSE_SKIN, Addendum, AdverseEvent, SessionNote, SkinCondition
 from treatments.rules import check_parameters
+from treatments.services import plan_hold
 
 # What a note records for each modality (beyond checks, SOAP and billing).
 DELIVERED: dict[str, tuple[str, ...]] = {
@@ -202,8 +205,6 @@ def note_save(
     adverse: Mapping[str, str] | None = None,
 ) -> SessionNote:
     """Create or update the draft note of an appointment."""
-    from appointments.models import Appointment
-
     appointment = Appointment.objects.select_related("plan__medication", "patient").get(pk=appointment.pk)
     if appointment.status in (Appointment.Status.CANCELLED, Appointment.Status.NO_SHOW):
         raise ValidationError(
@@ -259,9 +260,6 @@ def note_save(
 def note_sign(*, appointment, user, password: str, override_reason: str = "") -> SessionNote:
     """Sign after re-authentication: the note locks (R10), the appointment
     completes and the plan's counters move. A burn puts the plan on hold."""
-    from appointments.services import appointment_complete
-    from treatments.services import plan_hold
-
     if not password or not user.check_password(password):
         # A message, not a password.
         raise ValidationError({"password": "Enter your own password to sign."})  # nosec B105

@@ -1,6 +1,8 @@
 """Session notes: what was actually delivered in one appointment, the skin
-and pain checks, adverse events, billing, and addenda (imported by
-treatments/models.py so Django registers them in the treatments app)."""
+and pain checks, adverse events, billing, and addenda.
+
+The tables keep the names they had when notes lived in `treatments`
+(migration notes/0001 moved them by state only, rows untouched)."""
 
 from decimal import Decimal
 
@@ -10,8 +12,6 @@ from django.db import models
 from django.db.models import Q
 
 from clinic.models import TimeStampedModel
-
-# Imported at the end of treatments/models.py, once these exist.
 from treatments.models import Polarity, TreatmentPlan
 
 
@@ -104,6 +104,7 @@ class SessionNote(TimeStampedModel):
     signed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "treatments_sessionnote"
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
@@ -140,6 +141,7 @@ class Addendum(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        db_table = "treatments_addendum"
         ordering = ["created_at", "id"]
         verbose_name_plural = "addenda"
 
@@ -168,6 +170,7 @@ class AdverseEvent(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        db_table = "treatments_adverseevent"
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:

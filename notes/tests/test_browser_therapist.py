@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from appointments.models import Appointment
 from appointments.tests.scenario import patient_plan, staff, visit_today
 from clinic.tests.browser import assert_accessible, login, screenshot
-from treatments.note_models import SessionNote
+from notes.models import SessionNote
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -1,0 +1,29 @@
+"""What the layers above plans do when a plan changes.
+
+Treatments sits below scheduling (apps depend one way, see
+docs/architecture.md), yet closing a plan must cancel its future visits.
+Scheduling registers its reaction here from `AppointmentsConfig.ready()`;
+the plan services call it inside their own transaction, so a failure rolls
+the status change back too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+PlanHook = Callable[..., Any]
+
+_ON_PLAN_CLOSED: list[PlanHook] = []
+
+
+def on_plan_closed(hook: PlanHook) -> PlanHook:
+    """Register `hook(plan=, user=, reason=)`, run when a plan completes or is cancelled."""
+    if hook not in _ON_PLAN_CLOSED:
+        _ON_PLAN_CLOSED.append(hook)
+    return hook
+
+
+def plan_closed(**kwargs: Any) -> None:
+    for hook in _ON_PLAN_CLOSED:
+        hook(**kwargs)
