@@ -82,6 +82,7 @@ def _admin_objects(world: World) -> dict[str, object]:
         "patients.patient": world.patient,
         "patients.screening": world.screening,
         "treatments.medication": world.medication,
+        "treatments.payer": world.payer,
         "treatments.treatmentplan": world.plan,
         "clinic.clinicrules": world.rules,
         "appointments.therapist": world.therapist,
@@ -257,6 +258,8 @@ MATRIX: dict[str, Row] = {
     "api:medication-list": row(GET=API_STAFF, POST=(401, 403, 403, 400)),
     "api:medication-detail": row("medication", GET=API_STAFF),
     "api:medication-deactivate": row("medication", POST=(401, 403, 403, 200)),
+    "api:payer-list": row(GET=API_STAFF, POST=(401, 403, 403, 400)),
+    "api:payer-detail": row("payer", GET=API_STAFF),
     "api:plan-list": row(GET=API_STAFF, POST=(401, 403, 400, 400)),
     "api:plan-detail": row("plan", GET=API_STAFF),
     # the plan is active: activate and resume are refused for the plan's state, the rest go
@@ -310,6 +313,7 @@ ADMIN_MODELS: dict[str, dict[str, int]] = {
     "patients.screening": {**READ_ONLY, "auditlog": 200},
     "treatments.medication": {**OPEN, "delete": 403, "auditlog": 200},  # a plan uses it: never deleted
     "treatments.treatmentplan": {**READ_ONLY, "auditlog": 200},
+    "treatments.payer": {**OPEN, "delete": 403, "auditlog": 200},  # authorizations point at it
     "appointments.appointment": {**READ_ONLY, "auditlog": 200},
     "appointments.reminder": READ_ONLY,  # the outbox changes only through the services
     "clinic.clinicrules": {**READ_ONLY, "changelist": 302},  # one row: the list opens it

@@ -22,7 +22,7 @@ from notes import services as notes
 from notes.models import Addendum, SessionNote
 from patients.models import Patient, Screening
 from patients.tests.factories import ScreeningFactory
-from treatments.models import Medication, TreatmentPlan
+from treatments.models import Medication, Payer, TreatmentPlan
 from treatments.tests.factories import PlanFactory
 
 PASSWORD = "phoresis-demo"  # the factories' DEMO_PASSWORD
@@ -44,6 +44,7 @@ class World:
     waitlist: WaitlistEntry
     reminder: Reminder
     rules: ClinicRules
+    payer: Payer
 
 
 def build_world(time_machine) -> World:
@@ -99,4 +100,5 @@ def build_world(time_machine) -> World:
         waitlist=waitlist,
         reminder=Reminder.objects.filter(appointment=appointment).order_by("pk").first(),
         rules=ClinicRules.current(),
+        payer=Payer.objects.create(name="Synthetic Mutual"),
     )

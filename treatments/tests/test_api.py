@@ -296,3 +296,18 @@ def test_medication_list_runs_a_constant_number_of_queries(front_desk, django_as
     with django_assert_max_num_queries(5):
         body = api(front_desk).get("/api/v1/medications/").json()
     assert body["count"] == 8 + extra
+
+
+@pytest.mark.django_db
+def test_payers_are_read_by_staff_and_written_by_clinic_admins(front_desk, clinic_admin):
+    created = api(clinic_admin).post("/api/v1/payers/", {"name": "Synthetic Mutual"}, format="json")
+    assert created.status_code == 201
+    assert created.json()["daily_97033_unit_cap"] == 4  # Medicare's cap unless the payer says otherwise
+    listed = api(front_desk).get("/api/v1/payers/").json()
+    assert [p["name"] for p in listed["results"]] == ["Synthetic Mutual"]
+    assert api(front_desk).post("/api/v1/payers/", {"name": "Other"}, format="json").status_code == 403
+    refused = api(clinic_admin).post(
+        "/api/v1/payers/", {"name": "Zero", "daily_97033_unit_cap": 0}, format="json"
+    )
+    assert refused.status_code == 400
+    assert "daily_97033_unit_cap" in refused.json()
