@@ -18,10 +18,10 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.views import APIView
 
 from appointments import selectors, services
-from appointments.availability import local_day_bounds
 from appointments.feeds import therapist_feed
 from appointments.models import Appointment, Device, Room, Therapist
 from appointments.reminders_api import register as register_reminders
+from clinic.localtime import local_day_bounds
 from clinic.roles import HasRole, Role
 from treatments.models import TreatmentPlan
 

@@ -14,9 +14,7 @@ from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import islice
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import Q
 
 from appointments.models import (
@@ -28,6 +26,7 @@ from appointments.models import (
     TherapistException,
     WorkingHours,
 )
+from clinic.localtime import clinic_tz, local_date, local_datetime, local_day_bounds, span, week_key
 from treatments.models import TreatmentPlan
 
 Interval = tuple[dt.datetime, dt.datetime]
@@ -36,39 +35,6 @@ Interval = tuple[dt.datetime, dt.datetime]
 # it, so the start index limits the scan to the range asked for: the cost
 # follows the rows returned, not the years of history behind them.
 LONGEST_VISIT = dt.timedelta(hours=24)
-
-
-def clinic_tz() -> ZoneInfo:
-    return ZoneInfo(settings.CLINIC_TIME_ZONE)
-
-
-def local_datetime(day: dt.date, at: dt.time) -> dt.datetime:
-    """The aware instant of a wall-clock time on a local date (DST-safe: the
-    zone's offset on that date, not today's)."""
-    return dt.datetime.combine(day, at, tzinfo=clinic_tz())
-
-
-def local_day_bounds(day: dt.date) -> Interval:
-    return local_datetime(day, dt.time.min), local_datetime(day + dt.timedelta(days=1), dt.time.min)
-
-
-def hhmm(moment: dt.datetime) -> str:
-    return moment.astimezone(clinic_tz()).strftime("%H:%M")
-
-
-def span(start: dt.datetime, end: dt.datetime) -> str:
-    """'10:00–10:30' in clinic time (with the date when it is not obvious)."""
-    return f"{hhmm(start)}–{hhmm(end)}"
-
-
-def local_date(moment: dt.datetime) -> dt.date:
-    return moment.astimezone(clinic_tz()).date()
-
-
-def week_key(moment: dt.datetime) -> tuple[int, int]:
-    """The calendar week (ISO, Monday first) of an instant, in clinic time."""
-    iso = local_date(moment).isocalendar()
-    return iso.year, iso.week
 
 
 def _overlaps(a: Interval, b: Interval) -> bool:

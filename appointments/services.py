@@ -14,9 +14,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from appointments import hooks
-from appointments.availability import Problem, Schedule, clinic_tz, local_date, local_datetime, span
+from appointments.availability import Problem, Schedule
 from appointments.models import Appointment, AppointmentChange, Device, Room, Therapist, WaitlistEntry
 from clinic.exceptions import IllegalTransition, SchedulingConflict
+from clinic.localtime import clinic_tz, local_date, local_datetime, span
 from clinic.models import ClinicRules
 from treatments.models import TreatmentPlan
 

@@ -3,9 +3,9 @@ from django.utils.dateparse import parse_datetime
 from rest_framework.test import APIClient
 
 from appointments import services
-from appointments.availability import clinic_tz
 from appointments.models import Appointment
 from appointments.tests.factories import DeviceFactory, RoomFactory, TherapistFactory
+from clinic.localtime import clinic_tz
 from patients.tests.factories import ScreeningFactory
 from treatments.tests.factories import PlanFactory
 
