@@ -220,6 +220,9 @@ class SeriesOccurrenceSerializer(serializers.Serializer):
     device = serializers.IntegerField(source="device.id", allow_null=True, default=None)
     ok = serializers.BooleanField()
     reason = serializers.CharField()
+    codes = serializers.ListField(
+        child=serializers.CharField(), help_text="The rule codes behind the reason (e.g. R5.week)."
+    )
 
 
 class BookSeriesView(APIView):

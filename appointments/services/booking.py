@@ -13,10 +13,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from appointments import hooks
-from appointments.availability import Problem, Schedule
+from appointments.availability import Schedule
 from appointments.models import Appointment, AppointmentChange, Device, Room, Therapist
 from clinic.exceptions import SchedulingConflict
 from clinic.localtime import clinic_tz, local_date, span
+from clinic.rule_codes import TAKEN, Problem, RuleCode
 from treatments.models import TreatmentPlan
 
 Status = Appointment.Status
@@ -24,17 +25,18 @@ Status = Appointment.Status
 
 def raise_for(problems: Iterable[Problem]) -> None:
     """Turn problems into one error: 409 (SchedulingConflict) when a resource
-    is taken (R1), else 400 (ValidationError) with field keys."""
+    is taken (R1), else 400 (ValidationError) with field keys. Each message
+    keeps its rule's code."""
     problems = list(problems)
     if not problems:
         return
-    errors: dict[str, list[str]] = defaultdict(list)
+    errors: dict[str, list[ValidationError]] = defaultdict(list)
     for problem in problems:
-        if problem.message not in errors[problem.field]:
-            errors[problem.field].append(problem.message)
-    conflicts = [p.conflict for p in problems if p.conflict]
-    if conflicts:
-        raise SchedulingConflict(dict(errors), conflicts=conflicts)
+        if problem.message not in (e.message for e in errors[problem.field]):
+            errors[problem.field].append(problem.error())
+    taken = [p for p in problems if p.code.rule == "R1"]
+    if taken:
+        raise SchedulingConflict(dict(errors), conflicts=[p.conflict for p in taken])
     raise ValidationError(dict(errors))
 
 
@@ -65,7 +67,12 @@ def check_plan_bookable(plan: TreatmentPlan, *, adding: int = 1) -> int:
     Returns how many sessions may still be booked."""
     if plan.status != TreatmentPlan.Status.ACTIVE:
         raise ValidationError(
-            {"plan": f"This plan is {plan.get_status_display().lower()}: only active plans can be booked."}
+            {
+                "plan": ValidationError(
+                    f"This plan is {plan.get_status_display().lower()}: only active plans can be booked.",
+                    code=RuleCode.R4_PLAN_STATUS,
+                )
+            }
         )
     used = plan.appointments.filter(status__in=Appointment.ACTIVE_STATUSES).count()
     remaining = plan.session_limit - used
@@ -73,9 +80,10 @@ def check_plan_bookable(plan: TreatmentPlan, *, adding: int = 1) -> int:
         what = "authorized" if plan.sessions_authorized is not None else "prescribed"
         raise ValidationError(
             {
-                "plan": (
+                "plan": ValidationError(
                     f"This plan has {plan.session_limit} {what} sessions and {used} are booked or done; "
-                    f"{max(remaining, 0)} left. A new authorization is needed for more."
+                    f"{max(remaining, 0)} left. A new authorization is needed for more.",
+                    code=RuleCode.R4_COUNT,
                 )
             }
         )
@@ -128,10 +136,12 @@ def _conflict_from_integrity_error(exc: IntegrityError, appointment: Appointment
         "id": getattr(appointment, key),
         "name": label,
         "message": message,
+        "code": TAKEN[resource],
         **times,
     }
     return SchedulingConflict(
-        {resource if resource != "patient" else "start": [message]}, conflicts=[conflict]
+        {resource if resource != "patient" else "start": [ValidationError(message, code=TAKEN[resource])]},
+        conflicts=[conflict],
     )
 
 
@@ -164,7 +174,13 @@ def _choose_slot(
         candidates += [t for t in schedule.therapists.values() if preferred is None or t.id != preferred.id]
     if not candidates:
         return (
-            [Problem("therapist", f"No therapist gives {schedule.plan.get_modality_display().lower()}.")],
+            [
+                Problem(
+                    RuleCode.R3_THERAPIST,
+                    "therapist",
+                    f"No therapist gives {schedule.plan.get_modality_display().lower()}.",
+                )
+            ],
             None,
             None,
             None,

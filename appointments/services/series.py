@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from appointments.availability import Problem, Schedule
+from appointments.availability import Schedule
 from appointments.models import Appointment, Device, Room, Therapist
 from appointments.services.booking import (
     _choose_slot,
@@ -23,6 +23,7 @@ from appointments.services.booking import (
 )
 from clinic.exceptions import SchedulingConflict
 from clinic.localtime import clinic_tz, local_date, local_datetime
+from clinic.rule_codes import Problem, RuleCode
 from treatments.models import TreatmentPlan
 
 
@@ -43,6 +44,10 @@ class Occurrence:
     @property
     def reason(self) -> str:
         return " ".join(p.message for p in self.problems)
+
+    @property
+    def codes(self) -> list[str]:
+        return list(dict.fromkeys(p.code for p in self.problems))
 
 
 @dataclass
@@ -79,7 +84,7 @@ def _series_dates(plan: TreatmentPlan, schedule: Schedule, first: dt.date, at: d
                 )
                 for t in schedule.therapists
             )
-            if someone_works and not [p for p in schedule.plan_problems(start) if "a week" in p.message]:
+            if someone_works and not any(p.code == RuleCode.R5_WEEK for p in schedule.plan_problems(start)):
                 break
             day += dt.timedelta(days=1)
         previous = day
@@ -102,7 +107,12 @@ def series_preview(
     )
     if therapist is not None and therapist.id not in schedule.therapists:
         raise ValidationError(
-            {"therapist": f"{therapist} does not give {plan.get_modality_display().lower()}."}
+            {
+                "therapist": ValidationError(
+                    f"{therapist} does not give {plan.get_modality_display().lower()}.",
+                    code=RuleCode.R3_THERAPIST,
+                )
+            }
         )
     therapist = therapist or _preferred_therapist(plan, schedule)
     occurrences = []
@@ -142,6 +152,7 @@ def series_book(
                 "start": o.start.isoformat(),
                 "end": o.end.isoformat(),
                 "reason": o.reason,
+                "codes": o.codes,
                 "conflicts": [p.conflict for p in o.problems if p.conflict],
             }
             for o in preview.failures
