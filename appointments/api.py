@@ -18,10 +18,10 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.views import APIView
 
 from appointments import selectors, services
-from appointments.availability import local_day_bounds
 from appointments.feeds import therapist_feed
 from appointments.models import Appointment, Device, Room, Therapist
 from appointments.reminders_api import register as register_reminders
+from clinic.localtime import local_day_bounds
 from clinic.roles import HasRole, Role
 from treatments.models import TreatmentPlan
 
@@ -220,6 +220,9 @@ class SeriesOccurrenceSerializer(serializers.Serializer):
     device = serializers.IntegerField(source="device.id", allow_null=True, default=None)
     ok = serializers.BooleanField()
     reason = serializers.CharField()
+    codes = serializers.ListField(
+        child=serializers.CharField(), help_text="The rule codes behind the reason (e.g. R5.week)."
+    )
 
 
 class BookSeriesView(APIView):

@@ -14,9 +14,7 @@ from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import islice
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import Q
 
 from appointments.models import (
@@ -28,6 +26,8 @@ from appointments.models import (
     TherapistException,
     WorkingHours,
 )
+from clinic.localtime import clinic_tz, local_date, local_datetime, local_day_bounds, span, week_key
+from clinic.rule_codes import TAKEN, Problem, RuleCode
 from treatments.models import TreatmentPlan
 
 Interval = tuple[dt.datetime, dt.datetime]
@@ -36,39 +36,6 @@ Interval = tuple[dt.datetime, dt.datetime]
 # it, so the start index limits the scan to the range asked for: the cost
 # follows the rows returned, not the years of history behind them.
 LONGEST_VISIT = dt.timedelta(hours=24)
-
-
-def clinic_tz() -> ZoneInfo:
-    return ZoneInfo(settings.CLINIC_TIME_ZONE)
-
-
-def local_datetime(day: dt.date, at: dt.time) -> dt.datetime:
-    """The aware instant of a wall-clock time on a local date (DST-safe: the
-    zone's offset on that date, not today's)."""
-    return dt.datetime.combine(day, at, tzinfo=clinic_tz())
-
-
-def local_day_bounds(day: dt.date) -> Interval:
-    return local_datetime(day, dt.time.min), local_datetime(day + dt.timedelta(days=1), dt.time.min)
-
-
-def hhmm(moment: dt.datetime) -> str:
-    return moment.astimezone(clinic_tz()).strftime("%H:%M")
-
-
-def span(start: dt.datetime, end: dt.datetime) -> str:
-    """'10:00–10:30' in clinic time (with the date when it is not obvious)."""
-    return f"{hhmm(start)}–{hhmm(end)}"
-
-
-def local_date(moment: dt.datetime) -> dt.date:
-    return moment.astimezone(clinic_tz()).date()
-
-
-def week_key(moment: dt.datetime) -> tuple[int, int]:
-    """The calendar week (ISO, Monday first) of an instant, in clinic time."""
-    iso = local_date(moment).isocalendar()
-    return iso.year, iso.week
 
 
 def _overlaps(a: Interval, b: Interval) -> bool:
@@ -102,16 +69,6 @@ def _subtract(windows: list[Interval], holes: list[Interval]) -> list[Interval]:
             pieces = next_pieces
         result.extend(pieces)
     return result
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One reason a slot cannot be booked. `field` is the form/API field it
-    belongs to; `conflict` is set for R1 (resource already taken → 409)."""
-
-    field: str
-    message: str
-    conflict: dict | None = None
 
 
 @dataclass
@@ -257,16 +214,32 @@ class Schedule:
     def working_problems(self, therapist: Therapist, start: dt.datetime, end: dt.datetime) -> list[Problem]:
         day = local_date(start)
         if day in self.closed_days:
-            return [Problem("start", f"The clinic is closed on {day:%a %d %b %Y} ({self.closed_days[day]}).")]
+            return [
+                Problem(
+                    RuleCode.R2_CLOSURE,
+                    "start",
+                    f"The clinic is closed on {day:%a %d %b %Y} ({self.closed_days[day]}).",
+                )
+            ]
         for a_start, a_end, kind in self.away.get(therapist.id, []):
             if _overlaps((a_start, a_end), (start, end)):
-                return [Problem("start", f"{therapist} is away ({kind.lower()}) {span(a_start, a_end)}.")]
+                return [
+                    Problem(
+                        RuleCode.R2_EXCEPTION,
+                        "start",
+                        f"{therapist} is away ({kind.lower()}) {span(a_start, a_end)}.",
+                    )
+                ]
         if any(
             w_start <= start and end <= w_end for w_start, w_end in self.available_windows(therapist.id, day)
         ):
             return []
         return [
-            Problem("start", f"{span(start, end)} on {day:%a %d %b} is outside {therapist}'s working hours.")
+            Problem(
+                RuleCode.R2_HOURS,
+                "start",
+                f"{span(start, end)} on {day:%a %d %b} is outside {therapist}'s working hours.",
+            )
         ]
 
     # -- R1 ------------------------------------------------------------------
@@ -282,14 +255,19 @@ class Schedule:
                 "end": b_end.isoformat(),
                 "appointment": appt_id or None,
                 "message": message,
+                "code": TAKEN[kind],
             }
-            problems.append(Problem(kind if kind != "patient" else "start", message, conflict))
+            problems.append(Problem(TAKEN[kind], kind if kind != "patient" else "start", message, conflict))
         return problems
 
     def therapist_problems(self, therapist: Therapist, start: dt.datetime, end: dt.datetime) -> list[Problem]:
         if therapist.id not in self.therapists:
             return [
-                Problem("therapist", f"{therapist} does not give {self.plan.get_modality_display().lower()}.")
+                Problem(
+                    RuleCode.R3_THERAPIST,
+                    "therapist",
+                    f"{therapist} does not give {self.plan.get_modality_display().lower()}.",
+                )
             ]
         return self.working_problems(therapist, start, end) + self._taken(
             "therapist", therapist, start, end, str(therapist)
@@ -301,25 +279,35 @@ class Schedule:
     # -- R3 --------------------------------------------------------------------
     def room_problems(self, room: Room, start: dt.datetime, end: dt.datetime) -> list[Problem]:
         if room.id not in self.rooms:
-            return [Problem("room", f"{room} is not set up for {self.plan.get_modality_display().lower()}.")]
+            return [
+                Problem(
+                    RuleCode.R3_ROOM,
+                    "room",
+                    f"{room} is not set up for {self.plan.get_modality_display().lower()}.",
+                )
+            ]
         return self._taken("room", room, start, end, str(room))
 
     @staticmethod
-    def device_unusable(device: Device, day: dt.date) -> str:
-        """R3: why the device may not be used that day ("" when it may)."""
+    def device_unusable(device: Device, day: dt.date) -> Problem | None:
+        """R3: why the device may not be used that day (None when it may)."""
         if not device.in_service:
-            return f"{device} is out of service."
+            return Problem(RuleCode.R3_SERVICE, "device", f"{device} is out of service.")
         if device.calibration_due and device.calibration_due < day:
-            return f"{device} is past its calibration due date ({device.calibration_due})."
-        return ""
+            return Problem(
+                RuleCode.R3_CALIBRATION,
+                "device",
+                f"{device} is past its calibration due date ({device.calibration_due}).",
+            )
+        return None
 
     def device_problems(self, device: Device, start: dt.datetime, end: dt.datetime) -> list[Problem]:
         if device.id not in self.devices:
             kind = Device.Kind(Device.KIND_FOR_MODALITY[self.modality]).label.lower()
-            return [Problem("device", f"{device} is not a {kind}.")]
+            return [Problem(RuleCode.R3_DEVICE, "device", f"{device} is not a {kind}.")]
         unusable = self.device_unusable(device, local_date(start))
         if unusable:
-            return [Problem("device", unusable)]
+            return [unusable]
         return self._taken("device", device, start, end, str(device))
 
     def pick_room(self, start, end, *, prefer: Room | None = None) -> Room | None:
@@ -350,6 +338,7 @@ class Schedule:
             if abs(other - start) < gap:
                 problems.append(
                     Problem(
+                        RuleCode.R5_INTERVAL,
                         "start",
                         f"Sessions of this plan must be at least {plan.min_interval_hours} h apart; "
                         f"another is on {other.astimezone(clinic_tz()):%a %d %b %H:%M}.",
@@ -361,6 +350,7 @@ class Schedule:
         if in_week >= plan.frequency_per_week:
             problems.append(
                 Problem(
+                    RuleCode.R5_WEEK,
                     "start",
                     f"This plan allows {plan.frequency_per_week} session(s) a week; "
                     f"the week of {local_date(start):%d %b} already has {in_week}.",
@@ -373,7 +363,8 @@ class Schedule:
         """Every suitable room (or device) is taken then: a conflict (409), like
         a named one; none set up at all is a configuration problem (400)."""
         if not exist:
-            return Problem(kind, f"No {label} is set up: a clinic admin adds one under resources.")
+            unsuited = RuleCode.R3_ROOM if kind == "room" else RuleCode.R3_DEVICE
+            return Problem(unsuited, kind, f"No {label} is set up: a clinic admin adds one under resources.")
         message = f"No {label} is free {span(start, end)}."
         conflict = {
             "resource": kind,
@@ -383,8 +374,9 @@ class Schedule:
             "end": end.isoformat(),
             "appointment": None,
             "message": message,
+            "code": TAKEN[kind],
         }
-        return Problem(kind, message, conflict)
+        return Problem(TAKEN[kind], kind, message, conflict)
 
     # -- a whole slot --------------------------------------------------------
     def slot_problems(

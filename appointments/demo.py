@@ -12,8 +12,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from appointments import services
-from appointments.availability import local_datetime
 from appointments.models import Appointment, ClinicClosure, Device, Room, Therapist, WorkingHours
+from clinic.localtime import local_datetime
 from clinic.roles import Role
 from treatments.models import Modality, TreatmentPlan
 

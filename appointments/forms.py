@@ -2,8 +2,8 @@ import datetime as dt
 
 from django import forms
 
-from appointments.availability import clinic_tz
 from appointments.models import Room, Therapist, WaitlistEntry
+from clinic.localtime import clinic_tz
 
 
 class LabelledSplitDateTimeWidget(forms.SplitDateTimeWidget):

@@ -10,8 +10,9 @@ from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from appointments.availability import LONGEST_VISIT, Schedule, clinic_tz, local_date, local_day_bounds
+from appointments.availability import LONGEST_VISIT, Schedule
 from appointments.models import Appointment, Therapist, WaitlistEntry
+from clinic.localtime import clinic_tz, local_date, local_day_bounds
 from treatments.models import TreatmentPlan
 
 # Booked sessions still to happen, and delivered ones: R4 counts both

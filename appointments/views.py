@@ -17,10 +17,10 @@ from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_POST
 
 from appointments import selectors, services
-from appointments.availability import clinic_tz, local_date, local_day_bounds
 from appointments.forms import BookForm, CancelForm, RescheduleForm, SeriesForm, SlotSearchForm, WaitlistForm
 from appointments.models import Appointment, Room, Therapist, WaitlistEntry
 from clinic.forms import add_service_errors
+from clinic.localtime import clinic_tz, local_date, local_day_bounds
 from clinic.roles import Role, role_required
 from treatments.models import TreatmentPlan
 

@@ -17,8 +17,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 
-from appointments.availability import clinic_tz, local_day_bounds
 from appointments.models import Appointment
+from clinic.localtime import clinic_tz, local_day_bounds
 from treatments.models import Modality
 
 MODALITY = dict(Modality.choices)

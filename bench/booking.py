@@ -10,11 +10,11 @@ import datetime as dt
 import json
 from collections.abc import Iterator
 
-from appointments.availability import local_datetime
 from appointments.models import Appointment, ClinicClosure, Device, Reminder, Room, Therapist
 from bench import dataset, harness
 from bench.context import Stage
 from bench.profiling import profile
+from clinic.localtime import local_datetime
 from treatments.models import TreatmentPlan
 
 NAME = "Booking via API (rules + insert)"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from appointments.availability import local_day_bounds
 from bench import pages
 from bench.context import Stage, busiest_week
+from clinic.localtime import local_day_bounds
 
 NAME = "Calendar feed, therapist week"
 

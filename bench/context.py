@@ -11,9 +11,9 @@ from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.test import Client
 
-from appointments.availability import clinic_tz, local_day_bounds
 from appointments.models import Appointment
 from bench import dataset
+from clinic.localtime import clinic_tz, local_day_bounds
 
 
 @dataclass

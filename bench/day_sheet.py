@@ -3,10 +3,10 @@ page against a bare view rendering the same rows from one raw SQL query."""
 
 from __future__ import annotations
 
-from appointments.availability import local_day_bounds
 from appointments.models import Appointment
 from bench import pages
 from bench.context import Stage, busiest_week
+from clinic.localtime import local_day_bounds
 
 NAME = "Day sheet, whole clinic"
 

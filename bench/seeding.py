@@ -28,7 +28,6 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from appointments.availability import clinic_tz, local_datetime
 from appointments.models import (
     Appointment,
     AppointmentChange,
@@ -43,6 +42,7 @@ from appointments.models import (
 )
 from bench import dataset
 from bench.dataset import Course, Layout, Session
+from clinic.localtime import clinic_tz, local_datetime
 from clinic.roles import Role
 from patients.models import Patient, Screening
 from treatments.models import Medication, TreatmentPlan

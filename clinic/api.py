@@ -10,6 +10,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from clinic.auth import lockout_response
 from clinic.exceptions import Locked, SchedulingConflict
+from clinic.rule_codes import codes_of
 
 
 def _django_error_detail(exc: DjangoValidationError):
@@ -18,17 +19,23 @@ def _django_error_detail(exc: DjangoValidationError):
     return {"non_field_errors": exc.messages}
 
 
+def _with_codes(body: dict, exc: DjangoValidationError) -> dict:
+    codes = codes_of(exc)
+    return {**body, "codes": codes} if codes else body
+
+
 def exception_handler(exc, context):
     """Services raise Django's ValidationError; the API answers 400 with field
-    errors, or 409 with the conflicts for a resource already taken."""
+    errors, or 409 with the conflicts for a resource already taken. A broken
+    rule adds `codes`, its stable codes (clinic.rule_codes)."""
     if isinstance(exc, Locked):
         return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, SchedulingConflict):
         body = {"detail": " ".join(exc.messages), "conflicts": exc.conflicts}
         body.update(_django_error_detail(exc) if hasattr(exc, "error_dict") else {})
-        return Response(body, status=status.HTTP_409_CONFLICT)
+        return Response(_with_codes(body, exc), status=status.HTTP_409_CONFLICT)
     if isinstance(exc, DjangoValidationError):
-        exc = ValidationError(_django_error_detail(exc))
+        exc = ValidationError(_with_codes(_django_error_detail(exc), exc))
     elif isinstance(exc, PermissionDenied):
         return Response({"detail": "You do not have permission to do this."}, status=403)
     return drf_exception_handler(exc, context)

@@ -10,8 +10,8 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from appointments import selectors
-from appointments.availability import local_date, local_day_bounds
 from appointments.models import Appointment, Device
+from clinic.localtime import local_date, local_day_bounds
 from clinic.roles import Role, roles_of
 from notes.models import SessionNote
 from treatments.models import TreatmentPlan

@@ -14,6 +14,7 @@ from typing import Literal
 from django.utils import timezone
 
 from clinic.models import ClinicRules
+from clinic.rule_codes import Problem, RuleCode
 from patients.models import Patient, Screening
 
 IONTOPHORESIS = "iontophoresis"
@@ -133,25 +134,42 @@ def current_screening(patient: Patient, *, on_date: dt.date | None = None) -> Sc
     return screenings.order_by("-screened_at", "-id").first()
 
 
-def screening_gate(
+def screening_problems(
     *, patient: Patient, modality: str, on_date: dt.date | None = None, rules: ClinicRules | None = None
-) -> list[str]:
-    """R6: the reasons `modality` may not go ahead for `patient` on `on_date`
-    (today by default); empty when it may."""
+) -> list[Problem]:
+    """R6: why `modality` may not go ahead for `patient` on `on_date` (today
+    by default); empty when it may. Filed under "screening": the caller
+    decides which field an override goes in."""
     rules = rules or ClinicRules.current()
     on_date = on_date or timezone.localdate()
     screening = current_screening(patient, on_date=on_date)
     if screening is None:
-        return ["No safety screening is recorded."]
-    reasons = []
+        return [Problem(RuleCode.R6_MISSING, "screening", "No safety screening is recorded.")]
+    problems = []
     if on_date > valid_until(screening, rules):
-        reasons.append(
-            f"The screening of {timezone.localdate(screening.screened_at):%Y-%m-%d} is older than "
-            f"{rules.screening_valid_days} days: review it."
+        problems.append(
+            Problem(
+                RuleCode.R6_EXPIRED,
+                "screening",
+                f"The screening of {timezone.localdate(screening.screened_at):%Y-%m-%d} is older than "
+                f"{rules.screening_valid_days} days: review it.",
+            )
         )
     label = MODALITY_LABELS.get(modality, modality)
-    reasons += [
-        f"The screening is positive for {answer.why}, a contraindication of {label}."
+    problems += [
+        Problem(
+            RuleCode.R6_CONTRAINDICATION,
+            "screening",
+            f"The screening is positive for {answer.why}, a contraindication of {label}.",
+        )
         for answer in contraindications(screening, modality)
     ]
-    return reasons
+    return problems
+
+
+def screening_gate(
+    *, patient: Patient, modality: str, on_date: dt.date | None = None, rules: ClinicRules | None = None
+) -> list[str]:
+    """R6's reasons as text, for pages (see screening_problems)."""
+    problems = screening_problems(patient=patient, modality=modality, on_date=on_date, rules=rules)
+    return [problem.message for problem in problems]

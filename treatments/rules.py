@@ -14,6 +14,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from clinic.models import ClinicRules
+from clinic.rule_codes import RuleCode
 from treatments.models import Medication, Modality, Polarity
 
 # Ultrasound devices offer these settings only (DOMAIN.md "Phonophoresis").
@@ -40,8 +41,6 @@ ALL_PARAMETERS: tuple[str, ...] = tuple(
 
 # Booked time per session (set-up included) when the plan names none.
 DEFAULT_SESSION_MINUTES = {Modality.IONTOPHORESIS: 30, Modality.PHONOPHORESIS: 20, Modality.TAP_WATER: 40}
-
-OUT_OF_RANGE = "out_of_range"
 
 
 def modalities_using(field: str) -> list[str]:
@@ -89,12 +88,12 @@ class _Findings:
         self.errors: dict[str, list[ValidationError]] = {}
         self.warnings: dict[str, list[ValidationError]] = {}
 
-    def error(self, field: str, message: str, code: str = "invalid") -> None:
+    def error(self, field: str, message: str, code: RuleCode) -> None:
         self.errors.setdefault(field, []).append(ValidationError(message, code=code))
 
     def warn(self, field: str, message: str) -> None:
         self.warnings.setdefault(field, []).append(
-            ValidationError(f"{message} Confirm to use it anyway.", code=OUT_OF_RANGE)
+            ValidationError(f"{message} Confirm to use it anyway.", code=RuleCode.R7_TYPICAL)
         )
 
     def limits(
@@ -118,7 +117,7 @@ class _Findings:
         else:
             inside, span = low <= value <= high, f"between {fmt(low)} and {fmt(high)}"
         if not inside:
-            self.error(field, f"{label} must be {span} {unit} ({limit}).")
+            self.error(field, f"{label} must be {span} {unit} ({limit}).", RuleCode.R7_LIMIT)
         elif typical and not typical[0] <= value <= typical[1]:
             usual = f"{fmt(typical[0])}–{fmt(typical[1])} {unit}"
             self.warn(field, f"{fmt(value)} {unit} is outside the typical range ({usual}).")
@@ -132,16 +131,21 @@ def _check_medication(found: _Findings, modality: str, medication: Medication | 
                 "medication",
                 f"Tap-water iontophoresis uses no drug: leave the medication empty or choose "
                 f"tap water, not {medication}.",
+                RuleCode.R7_MEDICATION,
             )
         return
     if medication is None:
-        found.error("medication", f"Choose the drug for {label.lower()}.", code="required")
+        found.error("medication", f"Choose the drug for {label.lower()}.", RuleCode.R7_MEDICATION)
         return
     if modality not in medication.modalities or not medication.is_drug:
-        found.error("medication", f"{medication} is not used for {label.lower()}.")
+        found.error("medication", f"{medication} is not used for {label.lower()}.", RuleCode.R7_MEDICATION)
         return
     if modality == Modality.IONTOPHORESIS and medication.polarity == Medication.Charge.NONE:
-        found.error("medication", f"{medication} carries no ionic charge: iontophoresis cannot drive it.")
+        found.error(
+            "medication",
+            f"{medication} carries no ionic charge: iontophoresis cannot drive it.",
+            RuleCode.R8_CHARGE,
+        )
 
 
 def _check_polarity(found: _Findings, polarity: Any, medication: Medication | None) -> None:
@@ -149,7 +153,7 @@ def _check_polarity(found: _Findings, polarity: Any, medication: Medication | No
     if polarity is None or polarity == "":
         return
     if polarity not in Polarity.values:
-        found.error("polarity", "Choose negative or positive polarity.")
+        found.error("polarity", "Choose negative or positive polarity.", RuleCode.R8_POLARITY)
         return
     if medication is None or medication.polarity not in Polarity.values:
         return
@@ -158,7 +162,7 @@ def _check_polarity(found: _Findings, polarity: Any, medication: Medication | No
         found.error(
             "polarity",
             f"{medication} carries a {medication.polarity} charge: use {electrode} polarity, not {polarity}.",
-            code="polarity",
+            RuleCode.R8_POLARITY,
         )
 
 
@@ -184,7 +188,7 @@ def check_parameters(
     label = Modality(modality).label
     for name in required_parameters(modality) if required is None else required:
         if values.get(name) in (None, ""):
-            found.error(name, f"Required for {label.lower()}.", code="required")
+            found.error(name, f"Required for {label.lower()}.", RuleCode.R7_REQUIRED)
 
     _check_medication(found, modality, medication)
     current = _number(values.get("current_ma"))
@@ -213,10 +217,14 @@ def check_parameters(
     elif modality == Modality.PHONOPHORESIS:
         frequency = _number(values.get("frequency_mhz"))
         if frequency is not None and frequency not in FREQUENCIES_MHZ:
-            found.error("frequency_mhz", "Ultrasound frequency must be 1 MHz (deep) or 3 MHz (superficial).")
+            found.error(
+                "frequency_mhz",
+                "Ultrasound frequency must be 1 MHz (deep) or 3 MHz (superficial).",
+                RuleCode.R7_LIMIT,
+            )
         duty = _number(values.get("duty_cycle_pct"))
         if duty is not None and duty not in DUTY_CYCLES_PCT:
-            found.error("duty_cycle_pct", "Duty cycle must be 10, 20, 50 or 100 %.")
+            found.error("duty_cycle_pct", "Duty cycle must be 10, 20, 50 or 100 %.", RuleCode.R7_LIMIT)
         found.limits(
             "intensity_w_cm2",
             _number(values.get("intensity_w_cm2")),
@@ -266,4 +274,4 @@ def needs_confirmation(exc: ValidationError) -> bool:
     """True when some error of `exc` asks to confirm an out-of-range value."""
     if not hasattr(exc, "error_dict"):
         return False
-    return any(error.code == OUT_OF_RANGE for errors in exc.error_dict.values() for error in errors)
+    return any(error.code == RuleCode.R7_TYPICAL for errors in exc.error_dict.values() for error in errors)

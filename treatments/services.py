@@ -14,7 +14,7 @@ from clinic.exceptions import IllegalTransition
 from clinic.models import ClinicRules
 from clinic.roles import has_role
 from patients.models import Patient
-from patients.screening import screening_gate
+from patients.screening import screening_problems
 from treatments import hooks
 from treatments import rules as parameter_rules
 from treatments.access import CLINICAL
@@ -297,26 +297,25 @@ def _move(plan: TreatmentPlan, action: str, user: AbstractBaseUser, reason: str 
 def _pass_screening_gate(plan: TreatmentPlan, user: AbstractBaseUser, override_reason: str) -> str:
     """R6, or an override recorded with its reason, who and when. Returns
     what was overridden ("" when the gate passed)."""
-    reasons = screening_gate(patient=plan.patient, modality=plan.modality)
-    if not reasons:
+    problems = screening_problems(patient=plan.patient, modality=plan.modality)
+    if not problems:
         return ""
     override_reason = override_reason.strip()
     if not override_reason:
         raise ValidationError(
             {
                 "override_reason": [
-                    *reasons,
+                    *(problem.error() for problem in problems),
                     "A therapist may override with a reason; otherwise update the screening first.",
                 ]
-            },
-            code="screening",
+            }
         )
     if not has_role(user, *CLINICAL):
         raise PermissionDenied("Only a therapist may override the screening.")
     plan.override_reason = override_reason
     plan.override_by = user
     plan.override_at = timezone.now()
-    return "Screening overridden: " + " ".join(reasons)
+    return "Screening overridden: " + " ".join(problem.message for problem in problems)
 
 
 def _check_ready(plan: TreatmentPlan) -> None:

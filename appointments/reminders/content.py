@@ -14,9 +14,9 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from appointments.availability import clinic_tz
 from appointments.models import Appointment, Reminder
 from appointments.reminders.tokens import link_url
+from clinic.localtime import clinic_tz
 from clinic.models import ClinicRules
 
 Kind = Reminder.Kind

@@ -16,9 +16,9 @@ from django.db import transaction
 from django.db.models import Exists, F, Max, OuterRef, Q
 from django.utils import timezone
 
-from appointments.availability import local_date, local_datetime
 from appointments.models import NO_CLAIM, Appointment, Reminder, WaitlistEntry
 from clinic.celery import app as celery_app
+from clinic.localtime import local_date, local_datetime
 from clinic.models import ClinicRules
 from treatments.models import Modality, TreatmentPlan
 

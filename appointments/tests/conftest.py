@@ -2,8 +2,8 @@ import datetime as dt
 
 import pytest
 
-from appointments.availability import local_datetime
 from appointments.tests.factories import DeviceFactory, RoomFactory, TherapistFactory
+from clinic.localtime import local_datetime
 from patients.tests.factories import ScreeningFactory
 from treatments.tests.factories import PlanFactory
 

@@ -8,9 +8,9 @@ import datetime as dt
 
 from django.utils import timezone
 
-from appointments.availability import clinic_tz, local_datetime
 from appointments.models import Appointment, Device, Therapist
 from appointments.tests.factories import DeviceFactory, RoomFactory, TherapistFactory
+from clinic.localtime import clinic_tz, local_datetime
 from clinic.tests.factories import UserFactory
 from patients.tests.factories import PatientFactory, ScreeningFactory
 from treatments.tests.factories import PlanFactory

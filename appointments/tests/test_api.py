@@ -3,9 +3,9 @@ from django.utils.dateparse import parse_datetime
 from rest_framework.test import APIClient
 
 from appointments import services
-from appointments.availability import clinic_tz
 from appointments.models import Appointment
 from appointments.tests.factories import DeviceFactory, RoomFactory, TherapistFactory
+from clinic.localtime import clinic_tz
 from patients.tests.factories import ScreeningFactory
 from treatments.tests.factories import PlanFactory
 
@@ -61,6 +61,12 @@ def test_booking_a_taken_slot_answers_409_listing_each_conflict(api, plan, thera
     body = response.json()
     assert {c["resource"] for c in body["conflicts"]} == {"therapist", "room", "device"}
     assert "Room 2 is booked 10:00–10:30." in body["detail"]
+    assert set(body["codes"]) == {"R1.therapist", "R1.room", "R1.device"}
+    assert {c["resource"]: c["code"] for c in body["conflicts"]} == {
+        "therapist": "R1.therapist",
+        "room": "R1.room",
+        "device": "R1.device",
+    }
     assert Appointment.objects.count() == 1
 
 
@@ -72,6 +78,7 @@ def test_broken_rules_answer_400_with_field_errors(api, plan, therapist, room, d
     )
     assert response.status_code == 400
     assert "working hours" in response.json()["start"][0]
+    assert response.json()["codes"] == ["R2.hours"]
     assert (
         api.post("/api/v1/appointments/", {"plan": plan.pk, "start": "tomorrow"}, format="json").status_code
         == 400
@@ -163,6 +170,28 @@ def test_book_series_409_names_the_blocked_date(api, plan, therapist, room, devi
     assert body["conflicts"][0]["date"] == fourth[:10]
     assert body["conflicts"][0]["session_number"] == 4
     assert Appointment.objects.filter(plan=plan).count() == 0
+
+
+def test_series_preview_and_409_list_each_occurrence_rule_codes(api, plan, therapist, room, device, at):
+    url = f"/api/v1/plans/{plan.pk}/book-series/"
+    first = {"start": at(0, "09:00").isoformat()}
+    fourth = api.post(url, {**first, "preview": True}, format="json").json()[3]["start"]
+    spare = {"therapist": TherapistFactory(), "room": RoomFactory(name="Spare"), "device": DeviceFactory()}
+    services.appointment_book(plan=_other_plan(patient=plan.patient), start=parse_datetime(fourth), **spare)
+    preview = api.post(url, {**first, "preview": True}, format="json")
+    assert [o["codes"] for o in preview.json()] == [[], [], [], ["R1.patient"], [], []]
+    response = api.post(url, first, format="json")
+    assert response.status_code == 409
+    assert response.json()["codes"] == ["R1.patient"]
+    assert response.json()["conflicts"][0]["codes"] == ["R1.patient"]
+
+
+def test_an_error_of_no_rule_adds_no_codes(api, plan, therapist, room, device, at):
+    response = api.post(
+        "/api/v1/appointments/", {"plan": plan.pk, "start": at(-14, "10:00").isoformat()}, format="json"
+    )
+    assert response.status_code == 400
+    assert "codes" not in response.json()
 
 
 def test_slots_lists_free_slots_for_a_plan(api, plan, therapist, room, device, at):

@@ -10,9 +10,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from appointments.availability import clinic_tz
 from appointments.models import Appointment, ClinicClosure, Device, Room, Therapist, TherapistException
 from bench import dataset, seeding
+from clinic.localtime import clinic_tz
 from patients.models import Patient
 from patients.tests.factories import PatientFactory
 from treatments.models import TreatmentPlan

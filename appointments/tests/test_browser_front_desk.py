@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from playwright.sync_api import expect
 
-from appointments.availability import local_date, local_datetime
 from appointments.models import Appointment, WaitlistEntry
 from appointments.tests.scenario import next_monday, patient_plan, staff, visit_today
+from clinic.localtime import local_date, local_datetime
 from clinic.tests.browser import assert_accessible, login, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -19,9 +19,9 @@ import pytest
 from playwright.sync_api import expect
 
 from appointments import services
-from appointments.availability import local_datetime
 from appointments.models import Appointment
 from appointments.tests.scenario import next_monday, patient_plan, staff
+from clinic.localtime import local_datetime
 from clinic.tests.browser import assert_accessible
 
 try:

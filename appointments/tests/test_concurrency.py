@@ -65,7 +65,7 @@ def desk():
 def slot(monday):
     import datetime as dt
 
-    from appointments.availability import local_datetime
+    from clinic.localtime import local_datetime
 
     return local_datetime(monday, dt.time(10)).isoformat()
 

@@ -10,7 +10,6 @@ from django.urls import resolve
 from django.utils import timezone
 
 from appointments import reminders, services
-from appointments.availability import local_datetime
 from appointments.models import Reminder
 from appointments.reminders.content import when
 from appointments.reminders.tokens import read_token
@@ -29,6 +28,7 @@ from appointments.tests.reminders_support import (
     scan_outbox_fixture,  # noqa: F401
     texts_of,
 )
+from clinic.localtime import local_datetime
 from patients.tests.factories import ScreeningFactory
 from treatments.models import Modality
 from treatments.tests.factories import PlanFactory

@@ -5,11 +5,11 @@ import time_machine
 from django.core.exceptions import ValidationError
 
 from appointments import services
-from appointments.availability import clinic_tz, local_datetime
 from appointments.models import Appointment, AppointmentChange, ClinicClosure, Device, TherapistException
 from appointments.selectors import appointment_list
 from appointments.tests.factories import DeviceFactory, RoomFactory, TherapistFactory
 from clinic.exceptions import IllegalTransition, SchedulingConflict
+from clinic.localtime import clinic_tz, local_datetime
 from patients.tests.factories import ScreeningFactory
 from treatments.models import Modality, TreatmentPlan
 from treatments.tests.factories import PlanFactory

@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from appointments import services
-from appointments.availability import local_datetime, week_key
 from appointments.models import Appointment
 from appointments.tests.conftest import next_weekday
 from appointments.tests.factories import DeviceFactory, RoomFactory, TherapistFactory
+from clinic.localtime import local_datetime, week_key
 from patients.tests.factories import PatientFactory, ScreeningFactory
 from treatments.tests.factories import PlanFactory
 

@@ -15,7 +15,6 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from appointments import services
-from appointments.availability import local_datetime
 from appointments.models import Appointment, Reminder
 from appointments.reminders import planning, sending
 from appointments.tasks import reminders_send, reminders_sweep
@@ -32,6 +31,7 @@ from appointments.tests.reminders_support import (
     wait_until,
     worker_env,
 )
+from clinic.localtime import local_datetime
 from patients.tests.factories import PatientFactory
 from treatments.tests.factories import PlanFactory
 

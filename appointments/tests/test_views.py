@@ -62,11 +62,11 @@ def test_day_sheet_runs_a_constant_number_of_queries(
 def test_check_in_from_the_day_sheet_redirects_back(
     client, front_desk, plan, therapist, room, device, time_machine
 ):
-    import appointments.availability as av
+    from clinic.localtime import local_datetime
 
     today = dt.date.today() + dt.timedelta(days=7)
     today += dt.timedelta(days=(0 - today.weekday()) % 7)
-    start = av.local_datetime(today, dt.time(10))
+    start = local_datetime(today, dt.time(10))
     appointment = services.appointment_book(plan=plan, start=start, therapist=therapist)
     time_machine.move_to(start - dt.timedelta(minutes=10))
     desk_client = client

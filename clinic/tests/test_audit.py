@@ -11,8 +11,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from appointments import services as scheduling
-from appointments.availability import local_datetime
 from appointments.tests.conftest import next_weekday
+from clinic.localtime import local_datetime
 from clinic.tests.factories import UserFactory
 from clinic.tests.world import World, build_world
 from notes.models import Addendum

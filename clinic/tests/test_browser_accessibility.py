@@ -26,7 +26,7 @@ TABLET_PORTRAIT = {"width": 768, "height": 1024}
 @pytest.fixture
 def clinic_day():
     """A clinic in mid-week: everything a page can show, shown once."""
-    from appointments.availability import local_datetime
+    from clinic.localtime import local_datetime
 
     people = staff()
     therapist, room = people["therapist"], people["room"]

@@ -7,10 +7,10 @@ import itertools
 import pytest
 from django.urls import reverse
 
-from appointments.availability import local_datetime
 from appointments.models import Appointment, WaitlistEntry
 from appointments.tests.factories import DeviceFactory, RoomFactory, TherapistFactory
 from clinic import dashboard
+from clinic.localtime import local_datetime
 from clinic.tests.factories import UserFactory
 from notes.models import SessionNote
 from treatments.tests.factories import PlanFactory

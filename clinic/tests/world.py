@@ -12,10 +12,10 @@ from decimal import Decimal
 from django.contrib.auth.models import User
 
 from appointments import services as scheduling
-from appointments.availability import local_datetime
 from appointments.models import Appointment, Device, Reminder, Room, Therapist, WaitlistEntry
 from appointments.tests.conftest import next_weekday
 from appointments.tests.factories import DeviceFactory, RoomFactory, TherapistFactory
+from clinic.localtime import local_datetime
 from clinic.models import ClinicRules
 from clinic.tests.factories import UserFactory
 from notes import services as notes

@@ -12,10 +12,10 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from appointments import services as scheduling
-from appointments.availability import local_datetime
 from appointments.models import Appointment
 from appointments.tests.conftest import next_weekday
 from appointments.tests.factories import DeviceFactory, RoomFactory, TherapistFactory
+from clinic.localtime import local_datetime
 from clinic.tests.factories import UserFactory
 from notes import services as notes
 from notes.models import SessionNote

@@ -11,11 +11,11 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from appointments import services as scheduling
-from appointments.availability import local_datetime
 from appointments.models import Appointment
 from appointments.tests.conftest import next_weekday
 from appointments.tests.factories import DeviceFactory, RoomFactory, TherapistFactory
 from clinic.exceptions import Locked
+from clinic.localtime import local_datetime
 from clinic.tests.factories import UserFactory
 from notes import services as notes
 from notes.models import Addendum, AdverseEvent, SessionNote

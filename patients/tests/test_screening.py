@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from clinic.models import ClinicRules
+from clinic.rule_codes import RuleCode
 from patients import screening as safety
 from patients.models import Screening
 from patients.tests.factories import PatientFactory, ScreeningFactory
@@ -90,3 +91,18 @@ def test_gate_on_a_date_uses_the_screening_current_then():
     last_week = timezone.localdate() - dt.timedelta(days=7)
     assert safety.screening_gate(patient=patient, modality=Modality.IONTOPHORESIS, on_date=last_week) == []
     assert safety.screening_gate(patient=patient, modality=Modality.IONTOPHORESIS) != []
+
+
+def test_each_gate_reason_carries_its_r6_code():
+    patient = PatientFactory()
+
+    def codes():
+        return [p.code for p in safety.screening_problems(patient=patient, modality=Modality.IONTOPHORESIS)]
+
+    assert codes() == [RuleCode.R6_MISSING]
+    ScreeningFactory(patient=patient, screened_at=timezone.now() - dt.timedelta(days=40), pregnancy=True)
+    assert codes() == [RuleCode.R6_EXPIRED, RuleCode.R6_CONTRAINDICATION]
+    problems = safety.screening_problems(patient=patient, modality=Modality.IONTOPHORESIS)
+    assert safety.screening_gate(patient=patient, modality=Modality.IONTOPHORESIS) == [
+        p.message for p in problems
+    ]

@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from clinic.models import ClinicRules
+from clinic.rule_codes import RuleCode
 from treatments.models import Medication, Modality
 from treatments.rules import check_parameters, needs_confirmation
 
@@ -169,3 +170,90 @@ def test_limits_come_from_the_clinic_rules():
         Modality.IONTOPHORESIS, IONTO | {"current_ma": Decimal("3.5")}, drug("Dexamethasone sodium phosphate")
     )
     assert "between 0.1 and 3 mA" in errors["current_ma"][0]
+
+
+def codes_by_field(modality, values, medication, confirm=False) -> dict[str, set[str]]:
+    with pytest.raises(ValidationError) as caught:
+        check(modality, values, medication, confirm)
+    return {field: {error.code for error in errors} for field, errors in caught.value.error_dict.items()}
+
+
+@pytest.mark.parametrize(
+    ("modality", "change", "medication", "confirm", "field", "code"),
+    [
+        (Modality.TAP_WATER, {"tray": ""}, None, False, "tray", RuleCode.R7_REQUIRED),
+        (
+            Modality.IONTOPHORESIS,
+            {"current_ma": Decimal("5")},
+            "Dexamethasone sodium phosphate",
+            True,
+            "current_ma",
+            RuleCode.R7_LIMIT,
+        ),
+        (
+            Modality.PHONOPHORESIS,
+            {"frequency_mhz": 2},
+            "Dexamethasone gel",
+            True,
+            "frequency_mhz",
+            RuleCode.R7_LIMIT,
+        ),
+        (
+            Modality.PHONOPHORESIS,
+            {"duty_cycle_pct": 30},
+            "Dexamethasone gel",
+            True,
+            "duty_cycle_pct",
+            RuleCode.R7_LIMIT,
+        ),
+        (
+            Modality.IONTOPHORESIS,
+            {"dose_ma_min": Decimal("30")},
+            "Dexamethasone sodium phosphate",
+            False,
+            "dose_ma_min",
+            RuleCode.R7_TYPICAL,
+        ),
+        (Modality.IONTOPHORESIS, {}, "Dexamethasone gel", True, "medication", RuleCode.R7_MEDICATION),
+        (Modality.PHONOPHORESIS, {}, None, True, "medication", RuleCode.R7_MEDICATION),
+        (
+            Modality.TAP_WATER,
+            {},
+            "Dexamethasone sodium phosphate",
+            True,
+            "medication",
+            RuleCode.R7_MEDICATION,
+        ),
+        (
+            Modality.IONTOPHORESIS,
+            {"polarity": "positive"},
+            "Dexamethasone sodium phosphate",
+            True,
+            "polarity",
+            RuleCode.R8_POLARITY,
+        ),
+        (
+            Modality.IONTOPHORESIS,
+            {"polarity": "both"},
+            "Lidocaine HCl",
+            True,
+            "polarity",
+            RuleCode.R8_POLARITY,
+        ),
+    ],
+)
+def test_each_refusal_carries_its_rule_code(modality, change, medication, confirm, field, code):
+    values = {Modality.IONTOPHORESIS: IONTO, Modality.PHONOPHORESIS: PHONO, Modality.TAP_WATER: TAP}[modality]
+    codes = codes_by_field(modality, values | change, drug(medication) if medication else None, confirm)
+    assert codes[field] == {code}
+
+
+def test_a_drug_without_charge_cannot_be_driven_by_iontophoresis_r8():
+    uncharged = Medication.objects.create(
+        name="Uncharged test drug",
+        polarity=Medication.Charge.NONE,
+        modalities=[Modality.IONTOPHORESIS],
+    )
+    assert codes_by_field(Modality.IONTOPHORESIS, IONTO, uncharged, confirm=True) == {
+        "medication": {RuleCode.R8_CHARGE}
+    }

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from clinic.exceptions import IllegalTransition
 from clinic.models import ClinicRules
+from clinic.rule_codes import RuleCode, codes_of
 from patients.tests.factories import ScreeningFactory
 from treatments import services
 from treatments.models import Medication, Modality, TreatmentPlan
@@ -273,6 +274,17 @@ def test_activation_is_refused_without_a_current_screening(therapist_user):
         services.plan_activate(plan=plan, user=therapist_user)
     plan.refresh_from_db()
     assert plan.status == Status.DRAFT
+
+
+def test_the_gate_refusal_carries_the_r6_codes(therapist_user):
+    plan = PlanFactory(status=Status.DRAFT)
+    with pytest.raises(ValidationError) as caught:
+        services.plan_activate(plan=plan, user=therapist_user)
+    assert codes_of(caught.value) == [RuleCode.R6_MISSING]
+    ScreeningFactory(patient=plan.patient, pregnancy=True)
+    with pytest.raises(ValidationError) as caught:
+        services.plan_activate(plan=plan, user=therapist_user)
+    assert codes_of(caught.value) == [RuleCode.R6_CONTRAINDICATION]
 
 
 def test_a_contraindication_of_another_modality_does_not_block(therapist_user):

@@ -1,0 +1,245 @@
+"""Booking one session: the checks every booking shares (R1–R5 through a
+`Schedule`, R4's count), the insert that turns a lost race into a conflict,
+and the history row each change leaves."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from appointments import hooks
+from appointments.availability import Schedule
+from appointments.models import Appointment, AppointmentChange, Device, Room, Therapist
+from clinic.exceptions import SchedulingConflict
+from clinic.localtime import clinic_tz, local_date, span
+from clinic.rule_codes import TAKEN, Problem, RuleCode
+from treatments.models import TreatmentPlan
+
+Status = Appointment.Status
+
+
+def raise_for(problems: Iterable[Problem]) -> None:
+    """Turn problems into one error: 409 (SchedulingConflict) when a resource
+    is taken (R1), else 400 (ValidationError) with field keys. Each message
+    keeps its rule's code."""
+    problems = list(problems)
+    if not problems:
+        return
+    errors: dict[str, list[ValidationError]] = defaultdict(list)
+    for problem in problems:
+        if problem.message not in (e.message for e in errors[problem.field]):
+            errors[problem.field].append(problem.error())
+    taken = [p for p in problems if p.code.rule == "R1"]
+    if taken:
+        raise SchedulingConflict(dict(errors), conflicts=[p.conflict for p in taken])
+    raise ValidationError(dict(errors))
+
+
+def _lock_plan(plan_id: int) -> TreatmentPlan:
+    # Row lock on the plan: two bookings of one plan cannot both pass the R4
+    # count and R5 spacing checks (SQLite serialises all writers instead).
+    return TreatmentPlan.objects.select_related("patient").select_for_update(of=("self",)).get(pk=plan_id)
+
+
+def _record(
+    appointment: Appointment, action: str, user, *, old: Appointment | None = None, note: str = ""
+) -> None:
+    AppointmentChange.objects.create(
+        appointment=appointment,
+        changed_by=user if user is not None and user.is_authenticated else None,
+        action=action,
+        old_start=old.start if old else None,
+        old_end=old.end if old else None,
+        old_therapist_id=old.therapist_id if old else None,
+        old_room_id=old.room_id if old else None,
+        old_status=old.status if old else "",
+        note=note[:200],
+    )
+
+
+def check_plan_bookable(plan: TreatmentPlan, *, adding: int = 1) -> int:
+    """R4: only active plans, and within the authorized (or prescribed) count.
+    Returns how many sessions may still be booked."""
+    if plan.status != TreatmentPlan.Status.ACTIVE:
+        raise ValidationError(
+            {
+                "plan": ValidationError(
+                    f"This plan is {plan.get_status_display().lower()}: only active plans can be booked.",
+                    code=RuleCode.R4_PLAN_STATUS,
+                )
+            }
+        )
+    used = plan.appointments.filter(status__in=Appointment.ACTIVE_STATUSES).count()
+    remaining = plan.session_limit - used
+    if adding > remaining:
+        what = "authorized" if plan.sessions_authorized is not None else "prescribed"
+        raise ValidationError(
+            {
+                "plan": ValidationError(
+                    f"This plan has {plan.session_limit} {what} sessions and {used} are booked or done; "
+                    f"{max(remaining, 0)} left. A new authorization is needed for more.",
+                    code=RuleCode.R4_COUNT,
+                )
+            }
+        )
+    return remaining
+
+
+def _clean_start(start: dt.datetime) -> dt.datetime:
+    if timezone.is_naive(start):
+        start = start.replace(tzinfo=clinic_tz())
+    return start.replace(second=0, microsecond=0)
+
+
+def _insert(appointment: Appointment) -> Appointment:
+    """Save; on PostgreSQL the exclusion constraints are the last word on R1
+    and a lost race becomes a clean conflict, never a 500."""
+    try:
+        with transaction.atomic():
+            appointment.save()
+    except IntegrityError as exc:
+        raise _conflict_from_integrity_error(exc, appointment) from exc
+    return appointment
+
+
+def _conflict_from_integrity_error(exc: IntegrityError, appointment: Appointment) -> Exception:
+    diag = getattr(getattr(exc, "__cause__", None), "diag", None)
+    name = getattr(diag, "constraint_name", "") or ""
+    if not name.startswith("appointment_no_overlap_"):
+        return exc
+    resource = name.removeprefix("appointment_no_overlap_")
+    key = f"{resource}_id"
+    clash = (
+        Appointment.objects.exclude(status=Status.CANCELLED)
+        .exclude(pk=appointment.pk)
+        .filter(**{key: getattr(appointment, key)}, start__lt=appointment.end, end__gt=appointment.start)
+        .first()
+    )
+    label = "The patient" if resource == "patient" else str(getattr(appointment, resource))
+    if clash is not None:
+        message = f"{label} is booked {span(clash.start, clash.end)}."
+        times = {"start": clash.start.isoformat(), "end": clash.end.isoformat(), "appointment": clash.pk}
+    else:
+        message = f"{label} was booked by someone else at the same moment."
+        times = {
+            "start": appointment.start.isoformat(),
+            "end": appointment.end.isoformat(),
+            "appointment": None,
+        }
+    conflict = {
+        "resource": resource,
+        "id": getattr(appointment, key),
+        "name": label,
+        "message": message,
+        "code": TAKEN[resource],
+        **times,
+    }
+    return SchedulingConflict(
+        {resource if resource != "patient" else "start": [ValidationError(message, code=TAKEN[resource])]},
+        conflicts=[conflict],
+    )
+
+
+def _preferred_therapist(plan: TreatmentPlan, schedule: Schedule) -> Therapist | None:
+    last = (
+        plan.appointments.filter(status__in=Appointment.ACTIVE_STATUSES)
+        .order_by("-start")
+        .values_list("therapist_id", flat=True)
+        .first()
+    )
+    return schedule.therapists.get(last) if last else None
+
+
+def _choose_slot(
+    schedule: Schedule,
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    therapist: Therapist | None,
+    room: Room | None,
+    device: Device | None,
+    fixed_therapist: bool,
+) -> tuple[list[Problem], Therapist | None, Room | None, Device | None]:
+    """Try the given (or the plan's usual) therapist, then, unless one was
+    asked for, every other qualified therapist. Returns the first fit, or the
+    problems of the first choice."""
+    preferred = therapist or _preferred_therapist(schedule.plan, schedule)
+    candidates = [preferred] if preferred else []
+    if not fixed_therapist:
+        candidates += [t for t in schedule.therapists.values() if preferred is None or t.id != preferred.id]
+    if not candidates:
+        return (
+            [
+                Problem(
+                    RuleCode.R3_THERAPIST,
+                    "therapist",
+                    f"No therapist gives {schedule.plan.get_modality_display().lower()}.",
+                )
+            ],
+            None,
+            None,
+            None,
+        )
+    first_problems: list[Problem] | None = None
+    for candidate in candidates:
+        problems, chosen_room, chosen_device = schedule.slot_problems(
+            start, end, therapist=candidate, room=room, device=device
+        )
+        if not problems:
+            return [], candidate, chosen_room, chosen_device
+        if first_problems is None:
+            first_problems = problems
+    return first_problems or [], None, None, None
+
+
+@transaction.atomic
+def appointment_book(
+    *,
+    plan: TreatmentPlan,
+    start: dt.datetime,
+    therapist: Therapist | None = None,
+    room: Room | None = None,
+    device: Device | None = None,
+    user=None,
+) -> Appointment:
+    """Book one session of a plan (R1–R5). Without a therapist, room or
+    device, the first free suitable one is chosen."""
+    plan = _lock_plan(plan.pk)
+    check_plan_bookable(plan)
+    start = _clean_start(start)
+    if start < timezone.now():
+        raise ValidationError({"start": "This time has already passed."})
+    end = start + dt.timedelta(minutes=plan.session_minutes)
+    day = local_date(start)
+    schedule = Schedule(plan=plan, date_from=day, date_to=day)
+    problems, therapist, room, device = _choose_slot(
+        schedule,
+        start,
+        end,
+        therapist=therapist,
+        room=room,
+        device=device,
+        fixed_therapist=therapist is not None,
+    )
+    raise_for(problems)
+    return _create(plan, user, therapist=therapist, room=room, device=device, start=start, end=end)
+
+
+def _create(plan: TreatmentPlan, user, *, note: str = "", **slot) -> Appointment:
+    """Insert a checked slot, record it in the history and plan its emails."""
+    appointment = _insert(
+        Appointment(
+            patient_id=plan.patient_id,
+            plan=plan,
+            created_by=user if user is not None and user.is_authenticated else None,
+            **slot,
+        )
+    )
+    _record(appointment, "booked", user, note=note)
+    hooks.after_booked(appointment)
+    return appointment
