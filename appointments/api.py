@@ -18,21 +18,19 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.views import APIView
 
 from appointments import selectors, services
+from appointments.access import AdminPermission, BookingPermission, StaffPermission
 from appointments.feeds import therapist_feed
 from appointments.models import Appointment, Device, Room, Therapist
 from appointments.reminders_api import register as register_reminders
 from clinic.localtime import local_day_bounds
-from clinic.roles import HasRole, Role
+from clinic.roles import HasRole
 from treatments.models import TreatmentPlan
-
-STAFF = (Role.FRONT_DESK, Role.THERAPIST, Role.CLINIC_ADMIN)
-CanBook = HasRole.for_roles(Role.FRONT_DESK, Role.THERAPIST)
 
 
 class ReadForStaffWriteForAdmin(HasRole):
     def has_permission(self, request, view) -> bool:
-        roles = STAFF if request.method in ("GET", "HEAD", "OPTIONS") else (Role.CLINIC_ADMIN,)
-        return HasRole.for_roles(*roles)().has_permission(request, view)
+        allowed = StaffPermission if request.method in ("GET", "HEAD", "OPTIONS") else AdminPermission
+        return allowed().has_permission(request, view)
 
 
 # -- resources ---------------------------------------------------------------
@@ -146,8 +144,8 @@ class AppointmentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
 
     def get_permissions(self):
         if self.request.method in ("GET", "HEAD", "OPTIONS"):
-            return [HasRole.for_roles(*STAFF)()]
-        return [CanBook()]
+            return [StaffPermission()]
+        return [BookingPermission()]
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -230,7 +228,7 @@ class BookSeriesView(APIView):
     (201 with the appointments, or 409 naming each occurrence that cannot be
     placed). With "preview": true, 200 with where they would go."""
 
-    permission_classes = [CanBook]
+    permission_classes = [BookingPermission]
 
     @extend_schema(
         request=BookSeriesSerializer,
@@ -281,7 +279,7 @@ class SlotQuerySerializer(serializers.Serializer):
 class SlotView(APIView):
     """GET slots/?plan=&date_from=&date_to= — free slots for one session."""
 
-    permission_classes = [HasRole.for_roles(*STAFF)]
+    permission_classes = [StaffPermission]
 
     @extend_schema(
         parameters=[

@@ -11,14 +11,13 @@ from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from appointments.access import MESSAGE_LOG, RESEND
 from appointments.models import Appointment, Reminder
 from appointments.reminders import reminder_resend
 from appointments.reminders.selectors import reminders_for_log
-from clinic.roles import Role, has_role, role_required
+from clinic.roles import has_role, role_required
 from patients.models import Patient
 
-LOG_ROLES = (Role.FRONT_DESK, Role.THERAPIST, Role.CLINIC_ADMIN)
-RESEND_ROLES = (Role.FRONT_DESK, Role.CLINIC_ADMIN)
 TEMPLATE = "appointments/messages/message_list.html"
 
 
@@ -27,27 +26,27 @@ def _page(request: HttpRequest, *, title: str, rows, back: str) -> HttpResponse:
         "title": title,
         "rows": rows,
         "back": back,
-        "can_resend": has_role(request.user, *RESEND_ROLES),
+        "can_resend": has_role(request.user, *RESEND),
         "resendable": {Reminder.Status.SENT, Reminder.Status.FAILED, Reminder.Status.SKIPPED},
     }
     return render(request, TEMPLATE, context)
 
 
-@role_required(*LOG_ROLES)
+@role_required(*MESSAGE_LOG)
 def appointment_messages(request: HttpRequest, pk: int) -> HttpResponse:
     appointment = get_object_or_404(Appointment.objects.select_related("patient"), pk=pk)
     title = f"Messages for the visit of {appointment.patient.full_name}"
     return _page(request, title=title, rows=reminders_for_log(appointment=pk), back=request.path)
 
 
-@role_required(*LOG_ROLES)
+@role_required(*MESSAGE_LOG)
 def patient_messages(request: HttpRequest, patient_pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=patient_pk)
     title = f"Messages to {patient.full_name}"
     return _page(request, title=title, rows=reminders_for_log(patient=patient_pk), back=request.path)
 
 
-@role_required(*RESEND_ROLES)
+@role_required(*RESEND)
 @require_POST
 def message_resend(request: HttpRequest, pk: int) -> HttpResponse:
     reminder = get_object_or_404(Reminder, pk=pk)

@@ -157,7 +157,9 @@ class Appointment(TimeStampedModel):
         NO_SHOW = "no_show", "No-show"
 
     # Statuses that hold their slot and count toward the plan (R1, R4).
-    ACTIVE_STATUSES = (Status.SCHEDULED, Status.CONFIRMED, Status.CHECKED_IN, Status.COMPLETED)
+    # Booked sessions still to happen; with the completed ones, what R4 counts.
+    BOOKED_STATUSES = (Status.SCHEDULED, Status.CONFIRMED, Status.CHECKED_IN)
+    ACTIVE_STATUSES = (*BOOKED_STATUSES, Status.COMPLETED)
     UPCOMING_STATUSES = (Status.SCHEDULED, Status.CONFIRMED)
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments")

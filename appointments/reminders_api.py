@@ -11,13 +11,10 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
+from appointments.access import ResendPermission, StaffPermission
 from appointments.models import Reminder
 from appointments.reminders import reminder_resend
 from appointments.reminders.selectors import reminders_for_log
-from clinic.roles import HasRole, Role
-
-LOG_ROLES = (Role.FRONT_DESK, Role.THERAPIST, Role.CLINIC_ADMIN)
-RESEND_ROLES = (Role.FRONT_DESK, Role.CLINIC_ADMIN)
 
 
 class ReminderSerializer(serializers.ModelSerializer):
@@ -58,8 +55,7 @@ class ReminderViewSet(viewsets.ReadOnlyModelViewSet):
         return reminders_for_log()
 
     def get_permissions(self):
-        roles = RESEND_ROLES if self.action == "resend" else LOG_ROLES
-        return [HasRole.for_roles(*roles)()]
+        return [ResendPermission() if self.action == "resend" else StaffPermission()]
 
     @extend_schema(request=None, responses=ReminderSerializer)
     @action(detail=True, methods=["post"])

@@ -15,18 +15,23 @@ from appointments.models import Appointment, Therapist, WaitlistEntry
 from clinic.localtime import clinic_tz, local_date, local_day_bounds
 from treatments.models import TreatmentPlan
 
-# Booked sessions still to happen, and delivered ones: R4 counts both
-# against the plan's limit, R14 shows them apart.
-BOOKED_STATUSES = (Appointment.Status.SCHEDULED, Appointment.Status.CONFIRMED, Appointment.Status.CHECKED_IN)
-
 
 def annotate_session_counts(queryset: QuerySet[TreatmentPlan]) -> QuerySet[TreatmentPlan]:
     """`scheduled_count` and `completed_count` per plan, in the same query
     (registered with treatments.selectors.plans_with_counts)."""
     return queryset.annotate(
-        scheduled_count=Count("appointments", filter=Q(appointments__status__in=BOOKED_STATUSES)),
+        scheduled_count=Count("appointments", filter=Q(appointments__status__in=Appointment.BOOKED_STATUSES)),
         completed_count=Count("appointments", filter=Q(appointments__status=Appointment.Status.COMPLETED)),
     )
+
+
+def sessions_used(plan: TreatmentPlan) -> int:
+    """R4: booked and completed sessions, as R14 counts them."""
+    counted = annotate_session_counts(TreatmentPlan.objects.filter(pk=plan.pk)).values(
+        "scheduled_count", "completed_count"
+    )
+    row = counted.get()
+    return row["scheduled_count"] + row["completed_count"]
 
 
 def with_session_number(queryset: QuerySet[Appointment]) -> QuerySet[Appointment]:

@@ -51,6 +51,12 @@ class RuleCode(StrEnum):
     # R8 the electrode's polarity follows the drug's charge.
     R8_POLARITY = "R8.polarity"
     R8_CHARGE = "R8.charge"
+    # R9 a drug session records the lot, an expiry not passed on the session
+    # day, and the volume used.
+    R9_LOT = "R9.lot"
+    R9_EXPIRY = "R9.expiry"
+    R9_EXPIRED = "R9.expired"
+    R9_VOLUME = "R9.volume"
 
     @property
     def rule(self) -> str:

@@ -15,9 +15,10 @@ from appointments.models import Appointment
 from appointments.services import appointment_complete
 from clinic.exceptions import Locked
 from clinic.models import ClinicRules
+from clinic.rule_codes import Problem, RuleCode
 from notes.billing import cpt_code_for, units_for_minutes
 from notes.models import ADVERSE_SKIN, Addendum, AdverseEvent, SessionNote, SkinCondition
-from patients.screening import screening_gate
+from patients.screening import screening_problems
 from treatments.models import Modality, TreatmentPlan
 from treatments.rules import check_parameters
 from treatments.services import plan_hold
@@ -119,6 +120,34 @@ def initial_values(plan: TreatmentPlan) -> dict[str, Any]:
     return values
 
 
+def drug_record_problems(*, plan: TreatmentPlan, values: Mapping[str, Any], session_date) -> list[Problem]:
+    """R9: a drug session records the lot, an expiry not passed on the
+    session day, and the volume used."""
+    if not _uses_drug(plan):
+        return []
+    problems = []
+    if not values.get("medication_lot"):
+        problems.append(Problem(RuleCode.R9_LOT, "medication_lot", "Record the lot of the drug used."))
+    expiry = values.get("medication_expiry")
+    if not expiry:
+        problems.append(Problem(RuleCode.R9_EXPIRY, "medication_expiry", "Record the drug's expiry date."))
+    elif expiry < session_date:
+        problems.append(
+            Problem(
+                RuleCode.R9_EXPIRED,
+                "medication_expiry",
+                f"This lot expired on {expiry:%Y-%m-%d}, before the session ({session_date:%Y-%m-%d}): "
+                "do not use it.",
+            )
+        )
+    volume = values.get("medication_volume_ml")
+    if volume in (None, "") or Decimal(volume) <= 0:
+        problems.append(
+            Problem(RuleCode.R9_VOLUME, "medication_volume_ml", "Record how much drug was used (mL).")
+        )
+    return problems
+
+
 def _check(
     *,
     plan: TreatmentPlan,
@@ -149,20 +178,8 @@ def _check(
             errors.setdefault("treatment_minutes" if field == "dose_ma_min" else field, []).extend(
                 field_errors
             )
-    if _uses_drug(plan):
-        if not values.get("medication_lot"):
-            errors.setdefault("medication_lot", []).append("Record the lot of the drug used.")
-        expiry = values.get("medication_expiry")
-        if not expiry:
-            errors.setdefault("medication_expiry", []).append("Record the drug's expiry date.")
-        elif expiry < session_date:
-            errors.setdefault("medication_expiry", []).append(
-                f"This lot expired on {expiry:%Y-%m-%d}, before the session ({session_date:%Y-%m-%d}): "
-                "do not use it."
-            )
-        volume = values.get("medication_volume_ml")
-        if volume in (None, "") or Decimal(volume) <= 0:
-            errors.setdefault("medication_volume_ml", []).append("Record how much drug was used (mL).")
+    for problem in drug_record_problems(plan=plan, values=values, session_date=session_date):
+        errors.setdefault(problem.field, []).append(problem.error())
     for field in ("pain_before", "pain_after"):
         pain = values.get(field)
         if pain not in (None, "") and not 0 <= int(pain) <= 10:
@@ -184,7 +201,8 @@ def _check(
 
 
 def _lock_note(appointment) -> SessionNote | None:
-    # Row lock: two saves or two sign requests of one note run one after the other.
+    # Row lock: two saves or two sign requests of one note run one after the
+    # other. First in the lock order (appointments/locks.py): note → visit → plan.
     return SessionNote.objects.select_for_update().filter(appointment=appointment).first()
 
 
@@ -279,16 +297,23 @@ def note_sign(*, appointment, user, password: str, override_reason: str = "") ->
         if adverse
         else None,
     )
-    reasons = screening_gate(
+    problems = screening_problems(
         patient=note.appointment.patient, modality=plan.modality, on_date=session_date(note)
     )
     override_reason = (override_reason or "").strip()
-    if reasons and not override_reason:
-        raise ValidationError({"override_reason": [*reasons, "Record an override reason to sign anyway."]})
+    if problems and not override_reason:
+        raise ValidationError(
+            {
+                "override_reason": [
+                    *(problem.error() for problem in problems),
+                    "Record an override reason to sign anyway.",
+                ]
+            }
+        )
     note.status = SessionNote.Status.SIGNED
     note.signed_by = user
     note.signed_at = timezone.now()
-    note.screening_override_reason = override_reason if reasons else ""
+    note.screening_override_reason = override_reason if problems else ""
     note.save()
     appointment_complete(appointment=note.appointment, user=user)
     if (

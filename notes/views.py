@@ -26,6 +26,7 @@ from notes import services
 from notes.access import BILLING, NOTE
 from notes.forms import AddendumForm, NoteForm, SignForm
 from notes.models import AdverseEvent, SessionNote
+from patients.screening import screening_gate
 from treatments.models import TreatmentPlan
 
 clinical = role_required(*NOTE)
@@ -54,7 +55,7 @@ def _render(request, appointment, note, *, form=None, sign_form=None, addendum_f
         "addendum_form": addendum_form or AddendumForm(),
         "addenda": note.addenda.select_related("author") if note else [],
         "adverse_events": note.adverse_events.all() if note else [],
-        "screening_reasons": services.screening_gate(
+        "screening_reasons": screening_gate(
             patient=appointment.patient, modality=plan.modality, on_date=services.session_date(appointment)
         ),
     }

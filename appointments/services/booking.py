@@ -14,7 +14,9 @@ from django.utils import timezone
 
 from appointments import hooks
 from appointments.availability import Schedule
+from appointments.locks import lock_plan
 from appointments.models import Appointment, AppointmentChange, Device, Room, Therapist
+from appointments.selectors import sessions_used
 from clinic.exceptions import SchedulingConflict
 from clinic.localtime import clinic_tz, local_date, span
 from clinic.rule_codes import TAKEN, Problem, RuleCode
@@ -38,12 +40,6 @@ def raise_for(problems: Iterable[Problem]) -> None:
     if taken:
         raise SchedulingConflict(dict(errors), conflicts=[p.conflict for p in taken])
     raise ValidationError(dict(errors))
-
-
-def _lock_plan(plan_id: int) -> TreatmentPlan:
-    # Row lock on the plan: two bookings of one plan cannot both pass the R4
-    # count and R5 spacing checks (SQLite serialises all writers instead).
-    return TreatmentPlan.objects.select_related("patient").select_for_update(of=("self",)).get(pk=plan_id)
 
 
 def _record(
@@ -74,7 +70,7 @@ def check_plan_bookable(plan: TreatmentPlan, *, adding: int = 1) -> int:
                 )
             }
         )
-    used = plan.appointments.filter(status__in=Appointment.ACTIVE_STATUSES).count()
+    used = sessions_used(plan)
     remaining = plan.session_limit - used
     if adding > remaining:
         what = "authorized" if plan.sessions_authorized is not None else "prescribed"
@@ -209,7 +205,7 @@ def appointment_book(
 ) -> Appointment:
     """Book one session of a plan (R1–R5). Without a therapist, room or
     device, the first free suitable one is chosen."""
-    plan = _lock_plan(plan.pk)
+    plan = lock_plan(plan.pk)
     check_plan_bookable(plan)
     start = _clean_start(start)
     if start < timezone.now():

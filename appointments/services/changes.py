@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from appointments import hooks
 from appointments.availability import Schedule
+from appointments.locks import lock_appointment, lock_visit
 from appointments.models import Appointment, Room, Therapist
-from appointments.services.booking import _clean_start, _insert, _lock_plan, _record, raise_for
+from appointments.services.booking import _clean_start, _insert, _record, raise_for
 from clinic.exceptions import IllegalTransition
 from clinic.localtime import local_date
 from clinic.models import ClinicRules
@@ -42,11 +43,6 @@ ACTION_WORDS = {
 }
 
 
-def _lock_appointment(appointment_id: int) -> Appointment:
-    # Row lock: a cancel racing a check-in (or two reschedules) sees the other's result.
-    return Appointment.objects.select_for_update().get(pk=appointment_id)
-
-
 def _require(appointment: Appointment, action: str) -> None:
     if appointment.status not in TRANSITIONS[action]:
         raise IllegalTransition(
@@ -69,8 +65,7 @@ def appointment_reschedule(
 ) -> Appointment:
     """Move a visit; the old slot is kept in its history. The therapist stays
     unless another is given; room and device stay when still free."""
-    plan = _lock_plan(appointment.plan_id)
-    appointment = _lock_appointment(appointment.pk)
+    appointment, plan = lock_visit(appointment.pk)
     _require(appointment, "reschedule")
     start = _clean_start(start)
     if start < timezone.now():
@@ -122,7 +117,7 @@ def appointment_cancel(
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Say why the visit is cancelled."})
-    appointment = _lock_appointment(appointment.pk)
+    appointment = lock_appointment(appointment.pk)
     _require(appointment, "cancel")
     now = now or timezone.now()
     notice = dt.timedelta(hours=ClinicRules.current().late_cancel_hours)
@@ -161,7 +156,7 @@ def _transition(appointment: Appointment, action: str, user, **changes) -> Appoi
 def appointment_confirm(
     *, appointment: Appointment, user=None, now: dt.datetime | None = None
 ) -> Appointment:
-    appointment = _lock_appointment(appointment.pk)
+    appointment = lock_appointment(appointment.pk)
     _require(appointment, "confirm")
     if appointment.status == Status.CONFIRMED:
         return appointment  # idempotent: a patient may click the link twice
@@ -174,7 +169,7 @@ def appointment_confirm(
 def appointment_check_in(
     *, appointment: Appointment, user=None, now: dt.datetime | None = None
 ) -> Appointment:
-    appointment = _lock_appointment(appointment.pk)
+    appointment = lock_appointment(appointment.pk)
     _require(appointment, "check_in")
     now = now or timezone.now()
     if local_date(appointment.start) != local_date(now):
@@ -186,7 +181,7 @@ def appointment_check_in(
 def appointment_no_show(
     *, appointment: Appointment, user=None, now: dt.datetime | None = None
 ) -> Appointment:
-    appointment = _lock_appointment(appointment.pk)
+    appointment = lock_appointment(appointment.pk)
     _require(appointment, "no_show")
     now = now or timezone.now()
     if now < appointment.start:
@@ -199,7 +194,7 @@ def appointment_complete(
     *, appointment: Appointment, user=None, now: dt.datetime | None = None
 ) -> Appointment:
     """Completed when the session note is signed (notes.services calls this)."""
-    appointment = _lock_appointment(appointment.pk)
+    appointment = lock_appointment(appointment.pk)
     _require(appointment, "complete")
     now = now or timezone.now()
     if local_date(appointment.start) > local_date(now):

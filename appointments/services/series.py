@@ -12,12 +12,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from appointments.availability import Schedule
+from appointments.locks import lock_plan
 from appointments.models import Appointment, Device, Room, Therapist
 from appointments.services.booking import (
     _choose_slot,
     _clean_start,
     _create,
-    _lock_plan,
     _preferred_therapist,
     check_plan_bookable,
 )
@@ -142,7 +142,7 @@ def series_book(
     """Book all remaining sessions of a plan in one step. All-or-nothing by
     default: if an occurrence cannot be placed, nothing is booked and the
     error names each such date and why."""
-    plan = _lock_plan(plan.pk)
+    plan = lock_plan(plan.pk)
     preview = series_preview(plan=plan, start=start, therapist=therapist)
     if preview.failures and not allow_partial:
         conflicts = [

@@ -129,3 +129,19 @@ def test_the_production_image_carries_no_tests_bench_screenshots_or_state():
         assert needed in shipped
     assert any(p.startswith("static/vendor/") for p in shipped)
     assert any(p.endswith("/migrations/0001_initial.py") for p in shipped)
+
+
+def test_readme_and_docs_link_only_inside_the_repository():
+    """A clone has nothing outside the repository: every relative link of the
+    README and docs/ must resolve to a file in it."""
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    broken = []
+    for page in pages:
+        for target in re.findall(r"\]\(([^)#\s]+)", page.read_text()):
+            if re.match(r"[a-z]+:", target):
+                continue  # http(s) and mailto links are not files
+            resolved = (page.parent / target).resolve()
+            if not resolved.is_relative_to(ROOT) or not resolved.exists():
+                broken.append(f"{page.relative_to(ROOT)} → {target}")
+    assert broken == []
+    assert "../shared" not in "".join(p.read_text() for p in pages)

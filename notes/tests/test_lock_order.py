@@ -5,10 +5,12 @@ visit (locks the visit and its plan), raced many times on PostgreSQL, never
 deadlock and always leave one consistent story."""
 
 import datetime as dt
+import re
 import threading
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from appointments import services as scheduling
@@ -119,3 +121,41 @@ def test_signing_a_burn_note_and_rescheduling_the_visit_never_deadlock(time_mach
             assert visit.start == LATER
             assert plan.status == TreatmentPlan.Status.ACTIVE
     assert outcomes, "no round finished"
+
+
+# The lock order of appointments/locks.py, by table.
+ORDER = ["treatments_sessionnote", "appointments_appointment", "treatments_treatmentplan"]
+
+
+def _locked_tables(action) -> list[str]:
+    with CaptureQueriesContext(connection) as queries:
+        action()
+    tables = [re.search(r'FROM "(\w+)"', q["sql"]).group(1) for q in queries if "FOR UPDATE" in q["sql"]]
+    return [t for t in tables if t in ORDER]
+
+
+def _in_order(tables: list[str]) -> bool:
+    ranks = [ORDER.index(t) for t in tables]
+    return ranks == sorted(ranks)
+
+
+def test_every_path_that_locks_several_rows_takes_them_in_one_order(time_machine):
+    user = UserFactory(username="orderly", role="therapist")
+    visit = _visit(time_machine, 0)
+    moved = _locked_tables(
+        lambda: scheduling.appointment_reschedule(appointment=visit, start=LATER, user=user)
+    )
+    assert moved == ["appointments_appointment", "treatments_treatmentplan"]
+
+    other = _visit(time_machine, 1)
+    burn = {"description": "Burn under the cathode", "action_taken": "Cooled"}
+    saved = _locked_tables(
+        lambda: notes.note_save(
+            appointment=other, values=good(other, skin_after="burn"), user=user, adverse=burn
+        )
+    )
+    signed = _locked_tables(lambda: notes.note_sign(appointment=other, user=user, password="phoresis-demo"))
+    assert signed[0] == "treatments_sessionnote"
+    assert {"appointments_appointment", "treatments_treatmentplan"} <= set(signed)  # completes, holds
+    for path in (saved, signed):
+        assert _in_order(path), path

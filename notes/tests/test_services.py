@@ -16,6 +16,7 @@ from appointments.tests.conftest import next_weekday
 from appointments.tests.factories import DeviceFactory, RoomFactory, TherapistFactory
 from clinic.exceptions import Locked
 from clinic.localtime import local_datetime
+from clinic.rule_codes import codes_of
 from clinic.tests.factories import UserFactory
 from notes import services as notes
 from notes.models import Addendum, AdverseEvent, SessionNote
@@ -106,7 +107,15 @@ class TestService:
         with pytest.raises(ValidationError) as info:
             save(visit, therapist_user_pw, medication_expiry=visit.start.date() - dt.timedelta(days=1))
         assert "expired" in info.value.message_dict["medication_expiry"][0]
+        assert codes_of(info.value) == ["R9.expired"]
         assert not SessionNote.objects.exists()
+
+    def test_a_drug_session_without_lot_expiry_or_volume_names_each_r9_code(self, visit, therapist_user_pw):
+        with pytest.raises(ValidationError) as info:
+            save(
+                visit, therapist_user_pw, medication_lot="", medication_expiry=None, medication_volume_ml=None
+            )
+        assert codes_of(info.value) == ["R9.lot", "R9.expiry", "R9.volume"]
 
     def test_out_of_typical_range_needs_a_confirmation(self, visit, therapist_user_pw):
         low = {"current_ma": Decimal("2"), "treatment_minutes": Decimal("10")}  # 20 mA·min < 40
@@ -154,6 +163,7 @@ class TestService:
         with pytest.raises(ValidationError) as info:
             notes.note_sign(appointment=visit, user=therapist_user_pw, password="phoresis-demo")
         assert "override_reason" in info.value.message_dict
+        assert codes_of(info.value) == ["R6.contraindication"]
         note = notes.note_sign(
             appointment=visit,
             user=therapist_user_pw,
@@ -267,6 +277,7 @@ class TestApi:
         response = api.put(f"/api/v1/appointments/{visit.pk}/note/", payload, format="json")
         assert response.status_code == 400
         assert "medication_expiry" in response.json()
+        assert response.json()["codes"] == ["R9.expired"]
 
 
 @pytest.mark.postgres

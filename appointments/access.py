@@ -1,0 +1,29 @@
+"""Who may do what with the schedule: one place for the pages and the API.
+
+Every staff member books, moves, cancels and checks in, and reads the
+schedule, the resources and the message log; resources (therapists, rooms,
+devices) are written by clinic admins; resending a patient email is the
+front desk's (therapists read the log only). `has_role` lets clinic admins
+pass every check."""
+
+from clinic.access import ADMIN, STAFF, AdminPermission, StaffPermission
+from clinic.roles import HasRole, Role
+
+BOOKING = STAFF
+RESOURCES = ADMIN
+MESSAGE_LOG = STAFF
+RESEND = (Role.FRONT_DESK,)
+
+BookingPermission = StaffPermission
+ResendPermission = HasRole.for_roles(*RESEND)
+
+__all__ = [
+    "BOOKING",
+    "MESSAGE_LOG",
+    "RESEND",
+    "RESOURCES",
+    "AdminPermission",
+    "BookingPermission",
+    "ResendPermission",
+    "StaffPermission",
+]
