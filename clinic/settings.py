@@ -369,7 +369,7 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = tuple(
         "patients.Screening",
         "treatments.Medication",
         "treatments.TreatmentPlan",
-        "treatments.Payer",
+        "patients.Payer",
         "notes.SessionNote",
         "notes.Addendum",
         "notes.AdverseEvent",

@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from clinic.admin import ClinicAdminModelAdmin, ReadOnlyModelAdmin
 from clinic.audit import AccessLoggedAdminMixin, AuditHistoryAdminMixin
-from patients.models import Patient, Screening
+from patients.models import Patient, Payer, Screening
 from patients.services import DEMOGRAPHIC_FIELDS, patient_update
 
 
@@ -41,3 +41,12 @@ class ScreeningAdmin(AccessLoggedAdminMixin, AuditHistoryAdminMixin, ReadOnlyMod
     list_filter = ("screened_at",)
     search_fields = ("patient__mrn", "patient__last_name")
     list_select_related = ("patient", "screened_by")
+
+
+@admin.register(Payer)
+class PayerAdmin(AuditHistoryAdminMixin, ClinicAdminModelAdmin, admin.ModelAdmin):
+    list_display = ["name", "daily_97033_unit_cap", "is_active"]
+    search_fields = ["name"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

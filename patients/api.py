@@ -5,7 +5,7 @@ import django_filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from phonenumber_field.serializerfields import PhoneNumberField
-from rest_framework import serializers, status, viewsets
+from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 
 # DRF's: a malformed id (the router accepts any text) is a 404, not a 500.
@@ -17,8 +17,8 @@ from rest_framework.routers import DefaultRouter
 from clinic.audit import log_access
 from clinic.models import ClinicRules
 from patients import screening as safety
-from patients.access import ClinicalPermission, StaffPermission
-from patients.models import Patient, Screening
+from patients.access import AdminPermission, ClinicalPermission, StaffPermission
+from patients.models import Patient, Payer, Screening
 from patients.selectors import attach_screening_status, patients_search, with_current_screening_id
 from patients.services import (
     DEMOGRAPHIC_FIELDS,
@@ -77,6 +77,28 @@ class ScreeningSerializer(serializers.ModelSerializer):
     @extend_schema_field({"type": "string", "pattern": "^(current|due|blocked)$", "readOnly": True})
     def get_status(self, screening: Screening) -> str:
         return safety.screening_status(screening, ClinicRules.current())
+
+
+# --------------------------------------------------------------------- payers
+class PayerSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Payer
+        fields = ["id", "name", "daily_97033_unit_cap", "is_active"]
+
+
+class PayerViewSet(viewsets.ModelViewSet):
+    """Every staff member reads the payers (the front desk records a
+    patient's insurer); clinic admins add and edit them. Nothing is deleted:
+    authorizations point at their payer."""
+
+    serializer_class = PayerSerializer
+    queryset = Payer.objects.order_by("name", "id")
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+
+    def get_permissions(self):
+        if self.request.method in permissions.SAFE_METHODS:
+            return [StaffPermission()]
+        return [AdminPermission()]
 
 
 class PatientFilter(django_filters.FilterSet):
@@ -148,3 +170,4 @@ class PatientViewSet(viewsets.ModelViewSet):
 def register(router: DefaultRouter) -> None:
     """Add this app's viewsets to the /api/v1/ router."""
     router.register("patients", PatientViewSet, basename="patient")
+    router.register("payers", PayerViewSet, basename="payer")

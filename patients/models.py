@@ -1,8 +1,30 @@
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from phonenumber_field.modelfields import PhoneNumberField
 
 from clinic.models import TimeStampedModel
+
+
+class Payer(TimeStampedModel):
+    """An insurer or other payer: a patient's coverage, authorizations (R22),
+    the daily unit cap on 97033 (R18) and, in supplies, its fee schedule
+    hang off it. Here, below plans, because the patient record names it."""
+
+    name = models.CharField(max_length=120, unique=True)
+    daily_97033_unit_cap = models.PositiveSmallIntegerField(
+        "daily 97033 unit cap",
+        default=4,
+        validators=[MinValueValidator(1), MaxValueValidator(32)],
+        help_text="Most units of CPT 97033 billed per patient per day (Medicare allows 4).",
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Patient(TimeStampedModel):
@@ -23,6 +45,10 @@ class Patient(TimeStampedModel):
         "email reminders", default=True, help_text="The patient agreed to receive appointment emails."
     )
     referring_provider = models.CharField(max_length=200, blank=True)
+    payer = models.ForeignKey(
+        "patients.Payer", on_delete=models.PROTECT, null=True, blank=True, related_name="patients"
+    )
+    member_id = models.CharField("member ID", max_length=40, blank=True)
     notes = models.TextField(blank=True)
 
     class Meta:

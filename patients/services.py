@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from phonenumber_field.phonenumber import PhoneNumber, to_python
 
-from patients.models import Patient, Screening
+from patients.models import Patient, Payer, Screening
 from patients.screening import ANSWER_FIELDS
 from patients.selectors import likely_duplicates
 
@@ -28,6 +28,8 @@ DEMOGRAPHIC_FIELDS = (
     "phone",
     "reminder_opt_in",
     "referring_provider",
+    "payer",
+    "member_id",
     "notes",
 )
 SCREENING_FIELDS = (*ANSWER_FIELDS, "drug_allergy_details", "notes")
@@ -97,6 +99,8 @@ def patient_create(
     reminder_opt_in: bool = True,
     referring_provider: str = "",
     notes: str = "",
+    payer: Payer | None = None,
+    member_id: str = "",
     confirm_duplicate: bool = False,
 ) -> Patient:
     """Register a patient with a new MRN; refuses a likely duplicate (same
@@ -109,6 +113,8 @@ def patient_create(
         email=(email or "").strip(),
         phone=_phone(phone),
         reminder_opt_in=reminder_opt_in,
+        payer=payer,
+        member_id=(member_id or "").strip(),
         referring_provider=referring_provider or "",
         notes=notes or "",
     )

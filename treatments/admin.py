@@ -8,7 +8,7 @@ from clinic.audit import AuditHistoryAdminMixin
 from clinic.models import ClinicRules
 from treatments import services
 from treatments.forms import MedicationForm
-from treatments.models import Medication, Payer, TreatmentPlan
+from treatments.models import Medication, TreatmentPlan
 
 
 class MedicationAdminForm(MedicationForm):
@@ -55,15 +55,6 @@ class MedicationAdmin(AuditHistoryAdminMixin, ClinicAdminModelAdmin, admin.Model
             data.pop("is_active", None)
             created = services.medication_create(**data)
             obj.pk = created.pk
-
-
-@admin.register(Payer)
-class PayerAdmin(AuditHistoryAdminMixin, ClinicAdminModelAdmin, admin.ModelAdmin):
-    list_display = ["name", "daily_97033_unit_cap", "is_active"]
-    search_fields = ["name"]
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(TreatmentPlan)

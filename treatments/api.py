@@ -14,7 +14,7 @@ from clinic.roles import HasRole
 from patients.models import Patient
 from treatments import services
 from treatments.access import CatalogPermission, ClinicalPermission, StaffPermission
-from treatments.models import Medication, Modality, Payer, TreatmentPlan
+from treatments.models import Medication, Modality, TreatmentPlan
 from treatments.selectors import plan_counts, plans_with_counts
 
 
@@ -90,24 +90,6 @@ class MedicationViewSet(ReadStaffWriteRoles, viewsets.ModelViewSet):
     def deactivate(self, request: Request, pk: str | None = None) -> Response:
         medication = services.medication_deactivate(medication=self.get_object())
         return Response(MedicationSerializer(medication).data)
-
-
-# --------------------------------------------------------------------- payers
-class PayerSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Payer
-        fields = ["id", "name", "daily_97033_unit_cap", "is_active"]
-
-
-class PayerViewSet(ReadStaffWriteRoles, viewsets.ModelViewSet):
-    """Every staff member reads the payers (the front desk records a
-    patient's insurer); clinic admins add and edit them. Nothing is deleted:
-    authorizations point at their payer."""
-
-    serializer_class = PayerSerializer
-    write_permission = CatalogPermission
-    queryset = Payer.objects.order_by("name", "id")
-    http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
 
 # ---------------------------------------------------------------------- plans
@@ -281,4 +263,3 @@ def register(router: DefaultRouter) -> None:
     """Add this app's viewsets to the /api/v1/ router."""
     router.register("medications", MedicationViewSet, basename="medication")
     router.register("plans", PlanViewSet, basename="plan")
-    router.register("payers", PayerViewSet, basename="payer")

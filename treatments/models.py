@@ -49,26 +49,6 @@ class Medication(TimeStampedModel):
         return [Modality(m).label for m in self.modalities if m in Modality.values]
 
 
-class Payer(TimeStampedModel):
-    """An insurer or other payer: authorizations (R22), the daily unit cap on
-    97033 (R18) and, in supplies, its fee schedule hang off it."""
-
-    name = models.CharField(max_length=120, unique=True)
-    daily_97033_unit_cap = models.PositiveSmallIntegerField(
-        "daily 97033 unit cap",
-        default=4,
-        validators=[MinValueValidator(1), MaxValueValidator(32)],
-        help_text="Most units of CPT 97033 billed per patient per day (Medicare allows 4).",
-    )
-    is_active = models.BooleanField(default=True)
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
 class TreatmentPlan(TimeStampedModel):
     """A course of treatment: what is given, where, how often, how many."""
 

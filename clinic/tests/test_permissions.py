@@ -82,7 +82,7 @@ def _admin_objects(world: World) -> dict[str, object]:
         "patients.patient": world.patient,
         "patients.screening": world.screening,
         "treatments.medication": world.medication,
-        "treatments.payer": world.payer,
+        "patients.payer": world.payer,
         "treatments.treatmentplan": world.plan,
         "clinic.clinicrules": world.rules,
         "appointments.therapist": world.therapist,
@@ -313,7 +313,7 @@ ADMIN_MODELS: dict[str, dict[str, int]] = {
     "patients.screening": {**READ_ONLY, "auditlog": 200},
     "treatments.medication": {**OPEN, "delete": 403, "auditlog": 200},  # a plan uses it: never deleted
     "treatments.treatmentplan": {**READ_ONLY, "auditlog": 200},
-    "treatments.payer": {**OPEN, "delete": 403, "auditlog": 200},  # authorizations point at it
+    "patients.payer": {**OPEN, "delete": 403, "auditlog": 200},  # authorizations point at it
     "appointments.appointment": {**READ_ONLY, "auditlog": 200},
     "appointments.reminder": READ_ONLY,  # the outbox changes only through the services
     "clinic.clinicrules": {**READ_ONLY, "changelist": 302},  # one row: the list opens it

@@ -20,9 +20,9 @@ from clinic.models import ClinicRules
 from clinic.tests.factories import UserFactory
 from notes import services as notes
 from notes.models import Addendum, SessionNote
-from patients.models import Patient, Screening
+from patients.models import Patient, Payer, Screening
 from patients.tests.factories import ScreeningFactory
-from treatments.models import Medication, Payer, TreatmentPlan
+from treatments.models import Medication, TreatmentPlan
 from treatments.tests.factories import PlanFactory
 
 PASSWORD = "phoresis-demo"  # the factories' DEMO_PASSWORD
