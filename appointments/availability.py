@@ -28,6 +28,7 @@ from appointments.models import (
 )
 from clinic.localtime import clinic_tz, local_date, local_datetime, local_day_bounds, span, week_key
 from clinic.rule_codes import TAKEN, Problem, RuleCode
+from patients.models import Patient
 from treatments.models import TreatmentPlan
 
 Interval = tuple[dt.datetime, dt.datetime]
@@ -113,25 +114,39 @@ class Schedule:
     def __init__(
         self,
         *,
-        plan: TreatmentPlan,
+        plan: TreatmentPlan | None,
         date_from: dt.date,
         date_to: dt.date,
         exclude_appointment_id: int | None = None,
+        patient: Patient | None = None,
     ) -> None:
+        """For a session of `plan`; or, with `plan=None` and a `patient`, for
+        an evaluation: any active therapist and room, no device, and no plan
+        rule (R4, R5) — R1–R3 still apply."""
+        if plan is None and patient is None:
+            raise TypeError("Schedule needs a plan, or a patient for an evaluation.")
         self.plan = plan
-        self.modality = plan.modality
+        self.patient = plan.patient if plan is not None else patient
+        self.modality = plan.modality if plan is not None else None
         self.exclude_id = exclude_appointment_id
         self.range_start = local_day_bounds(date_from)[0]
         self.range_end = local_day_bounds(date_to)[1]
 
         self.therapists = {
-            t.id: t for t in Therapist.objects.filter(is_active=True) if self.modality in (t.modalities or [])
+            t.id: t
+            for t in Therapist.objects.filter(is_active=True)
+            if self.modality is None or self.modality in (t.modalities or [])
         }
         self.rooms = {
-            r.id: r for r in Room.objects.filter(is_active=True) if self.modality in (r.modalities or [])
+            r.id: r
+            for r in Room.objects.filter(is_active=True)
+            if self.modality is None or self.modality in (r.modalities or [])
         }
-        device_kind = Device.KIND_FOR_MODALITY[self.modality]
-        self.devices = {d.id: d for d in Device.objects.filter(kind=device_kind)}
+        if self.modality is None:
+            self.devices: dict[int, Device] = {}
+        else:
+            device_kind = Device.KIND_FOR_MODALITY[self.modality]
+            self.devices = {d.id: d for d in Device.objects.filter(kind=device_kind)}
         self.closed_days: dict[dt.date, str] = {}
         for closure in ClinicClosure.objects.filter(end_date__gte=date_from, start_date__lte=date_to):
             day = closure.start_date
@@ -164,7 +179,7 @@ class Schedule:
                 Q(therapist_id__in=self.therapists)
                 | Q(room_id__in=self.rooms)
                 | Q(device_id__in=self.devices)
-                | Q(patient_id=plan.patient_id)
+                | Q(patient_id=self.patient.pk)
             )
             .values_list("id", "start", "end", "therapist_id", "room_id", "device_id", "patient_id")
         )
@@ -174,27 +189,36 @@ class Schedule:
             self._add_busy(appt_id, start, end, therapist_id, room_id, device_id, patient_id)
 
         # R5 needs all of the plan's live sessions, inside the range or not.
-        self.plan_sessions: list[tuple[dt.datetime, int]] = sorted(
-            (start, appt_id)
-            for appt_id, start in Appointment.objects.filter(
-                plan_id=plan.id, status__in=Appointment.ACTIVE_STATUSES
-            ).values_list("id", "start")
-            if appt_id != exclude_appointment_id
-        )
+        self.plan_sessions: list[tuple[dt.datetime, int]] = []
+        if plan is not None:
+            self.plan_sessions = sorted(
+                (start, appt_id)
+                for appt_id, start in Appointment.objects.filter(
+                    plan_id=plan.id, status__in=Appointment.ACTIVE_STATUSES
+                ).values_list("id", "start")
+                if appt_id != exclude_appointment_id
+            )
+
+    @property
+    def what(self) -> str:
+        """What is booked, in words: "phonophoresis" or "evaluations"."""
+        return self.plan.get_modality_display().lower() if self.plan is not None else "evaluations"
+
+    @property
+    def needs_device(self) -> bool:
+        return self.modality is not None
 
     # -- bookkeeping -------------------------------------------------------
     def _add_busy(self, appt_id, start, end, therapist_id, room_id, device_id, patient_id) -> None:
         self.busy.add("therapist", therapist_id, start, end, appt_id)
         self.busy.add("room", room_id, start, end, appt_id)
         self.busy.add("device", device_id, start, end, appt_id)
-        if patient_id == self.plan.patient_id:
+        if patient_id == self.patient.pk:
             self.busy.add("patient", patient_id, start, end, appt_id)
 
     def hold(self, start: dt.datetime, end: dt.datetime, *, therapist, room, device) -> None:
         """Count a slot as taken (series booking places occurrences in turn)."""
-        self._add_busy(
-            0, start, end, therapist.id, room.id, device.id if device else None, self.plan.patient_id
-        )
+        self._add_busy(0, start, end, therapist.id, room.id, device.id if device else None, self.patient.pk)
         self.plan_sessions.append((start, 0))
         self.plan_sessions.sort()
 
@@ -266,7 +290,7 @@ class Schedule:
                 Problem(
                     RuleCode.R3_THERAPIST,
                     "therapist",
-                    f"{therapist} does not give {self.plan.get_modality_display().lower()}.",
+                    f"{therapist} does not give {self.what}.",
                 )
             ]
         return self.working_problems(therapist, start, end) + self._taken(
@@ -274,7 +298,7 @@ class Schedule:
         )
 
     def patient_problems(self, start: dt.datetime, end: dt.datetime) -> list[Problem]:
-        return self._taken("patient", self.plan.patient, start, end, "The patient")
+        return self._taken("patient", self.patient, start, end, "The patient")
 
     # -- R3 --------------------------------------------------------------------
     def room_problems(self, room: Room, start: dt.datetime, end: dt.datetime) -> list[Problem]:
@@ -283,7 +307,7 @@ class Schedule:
                 Problem(
                     RuleCode.R3_ROOM,
                     "room",
-                    f"{room} is not set up for {self.plan.get_modality_display().lower()}.",
+                    f"{room} is not set up for {self.what}.",
                 )
             ]
         return self._taken("room", room, start, end, str(room))
@@ -302,6 +326,8 @@ class Schedule:
         return None
 
     def device_problems(self, device: Device, start: dt.datetime, end: dt.datetime) -> list[Problem]:
+        if not self.needs_device:
+            return [Problem(RuleCode.R3_DEVICE, "device", "An evaluation uses no device.")]
         if device.id not in self.devices:
             kind = Device.Kind(Device.KIND_FOR_MODALITY[self.modality]).label.lower()
             return [Problem(RuleCode.R3_DEVICE, "device", f"{device} is not a {kind}.")]
@@ -332,6 +358,8 @@ class Schedule:
     # -- R5 ------------------------------------------------------------------
     def plan_problems(self, start: dt.datetime) -> list[Problem]:
         plan = self.plan
+        if plan is None:
+            return []  # R5 is a plan's rule; an evaluation has none
         gap = dt.timedelta(hours=plan.min_interval_hours)
         problems = []
         for other, _ in self.plan_sessions:
@@ -395,11 +423,15 @@ class Schedule:
         if room is None:
             room = self.pick_room(start, end)
             if room is None:
-                label = f"{self.plan.get_modality_display().lower()} room"
+                label = f"{self.plan.get_modality_display().lower()} room" if self.plan else "room"
                 problems.append(self._none_free("room", label, start, end, exist=bool(self.rooms)))
         else:
             problems += self.room_problems(room, start, end)
-        if device is None:
+        if not self.needs_device:
+            if device is not None:
+                problems += self.device_problems(device, start, end)
+            device = None
+        elif device is None:
             device = self.pick_device(start, end, room=room)
             if device is None:
                 label = Device.Kind(Device.KIND_FOR_MODALITY[self.modality]).label.lower()

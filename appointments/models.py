@@ -144,9 +144,15 @@ class Device(TimeStampedModel):
 
 
 class Appointment(TimeStampedModel):
-    """One session of a plan. On PostgreSQL, exclusion constraints (migration
-    0002) make overlapping non-cancelled appointments of one therapist, room,
-    device or patient impossible (R1)."""
+    """One visit: a session of a plan, or an evaluation (a visit to assess a
+    new patient or re-assess one, booked without a plan; R1–R3 apply, R4/R5
+    do not, and it counts against no authorization). On PostgreSQL,
+    exclusion constraints (migration 0002) make overlapping non-cancelled
+    appointments of one therapist, room, device or patient impossible (R1)."""
+
+    class Kind(models.TextChoices):
+        SESSION = "session", "Session"
+        EVALUATION = "evaluation", "Evaluation"
 
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", "Scheduled"
@@ -162,8 +168,15 @@ class Appointment(TimeStampedModel):
     ACTIVE_STATUSES = (*BOOKED_STATUSES, Status.COMPLETED)
     UPCOMING_STATUSES = (Status.SCHEDULED, Status.CONFIRMED)
 
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.SESSION)
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments")
-    plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="appointments")
+    plan = models.ForeignKey(
+        TreatmentPlan, on_delete=models.PROTECT, related_name="appointments", null=True, blank=True
+    )
+    # The plan a therapist wrote after this evaluation (never counted as its session).
+    resulting_plan = models.ForeignKey(
+        TreatmentPlan, on_delete=models.PROTECT, related_name="evaluations", null=True, blank=True
+    )
     therapist = models.ForeignKey(Therapist, on_delete=models.PROTECT, related_name="appointments")
     room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="appointments")
     device = models.ForeignKey(
@@ -195,11 +208,23 @@ class Appointment(TimeStampedModel):
             models.Index(fields=["plan", "status"], name="appt_plan_status_idx"),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(end__gt=F("start")), name="appointment_end_after_start")
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="appointment_end_after_start"),
+            # A session belongs to a plan; an evaluation to none (and is never a plan's session).
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="session", plan__isnull=False, resulting_plan__isnull=True)
+                    | Q(kind="evaluation", plan__isnull=True)
+                ),
+                name="appointment_kind_plan",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Appointment {self.pk} {self.start:%Y-%m-%d %H:%M} ({self.get_status_display()})"
+
+    @property
+    def is_evaluation(self) -> bool:
+        return self.kind == self.Kind.EVALUATION
 
 
 class AppointmentChange(models.Model):

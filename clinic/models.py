@@ -44,6 +44,8 @@ class ClinicRules(models.Model):
     late_cancel_hours = models.PositiveSmallIntegerField(default=24)
     # R13 reminders: hours before the visit, comma-separated
     reminder_offsets_hours = models.CharField(max_length=50, default="24")
+    # Evaluations: a visit to assess a new patient, booked without a plan
+    evaluation_minutes = models.PositiveSmallIntegerField(default=45)
     # R14 alert threshold
     authorization_alert_remaining = models.PositiveSmallIntegerField(default=2)
 

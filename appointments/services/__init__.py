@@ -5,7 +5,7 @@ Split by sub-domain: `booking` (one session, and the checks every booking
 shares), `series`, `changes` (reschedule, cancel, check-in, no-show,
 complete) and `waitlist`. Import from `appointments.services`."""
 
-from appointments.services.booking import appointment_book, check_plan_bookable, raise_for
+from appointments.services.booking import appointment_book, check_plan_bookable, evaluation_book, raise_for
 from appointments.services.changes import (
     ACTION_WORDS,
     TRANSITIONS,
@@ -34,6 +34,7 @@ __all__ = [
     "appointment_reschedule",
     "appointments_cancel_upcoming",
     "check_plan_bookable",
+    "evaluation_book",
     "raise_for",
     "series_book",
     "series_preview",

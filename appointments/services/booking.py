@@ -19,7 +19,9 @@ from appointments.models import Appointment, AppointmentChange, Device, Room, Th
 from appointments.selectors import sessions_used
 from clinic.exceptions import SchedulingConflict
 from clinic.localtime import clinic_tz, local_date, span
+from clinic.models import ClinicRules
 from clinic.rule_codes import TAKEN, Problem, RuleCode
+from patients.models import Patient
 from treatments.models import TreatmentPlan
 
 Status = Appointment.Status
@@ -141,7 +143,9 @@ def _conflict_from_integrity_error(exc: IntegrityError, appointment: Appointment
     )
 
 
-def _preferred_therapist(plan: TreatmentPlan, schedule: Schedule) -> Therapist | None:
+def _preferred_therapist(plan: TreatmentPlan | None, schedule: Schedule) -> Therapist | None:
+    if plan is None:
+        return None
     last = (
         plan.appointments.filter(status__in=Appointment.ACTIVE_STATUSES)
         .order_by("-start")
@@ -170,13 +174,7 @@ def _choose_slot(
         candidates += [t for t in schedule.therapists.values() if preferred is None or t.id != preferred.id]
     if not candidates:
         return (
-            [
-                Problem(
-                    RuleCode.R3_THERAPIST,
-                    "therapist",
-                    f"No therapist gives {schedule.plan.get_modality_display().lower()}.",
-                )
-            ],
+            [Problem(RuleCode.R3_THERAPIST, "therapist", f"No therapist gives {schedule.what}.")],
             None,
             None,
             None,
@@ -209,7 +207,9 @@ def appointment_book(
     check_plan_bookable(plan)
     start = _clean_start(start)
     if start < timezone.now():
-        raise ValidationError({"start": "This time has already passed."})
+        raise ValidationError(
+            {"start": ValidationError("This time has already passed.", code=RuleCode.R2_PAST)}
+        )
     end = start + dt.timedelta(minutes=plan.session_minutes)
     day = local_date(start)
     schedule = Schedule(plan=plan, date_from=day, date_to=day)
@@ -226,11 +226,60 @@ def appointment_book(
     return _create(plan, user, therapist=therapist, room=room, device=device, start=start, end=end)
 
 
-def _create(plan: TreatmentPlan, user, *, note: str = "", **slot) -> Appointment:
+@transaction.atomic
+def evaluation_book(
+    *,
+    patient: Patient,
+    start: dt.datetime,
+    therapist: Therapist | None = None,
+    room: Room | None = None,
+    user=None,
+) -> Appointment:
+    """Book an evaluation: a visit to assess a new patient (or re-assess
+    one), without a plan. R1–R3 apply (a free therapist at work, a free
+    room, the patient free); R4/R5 do not, and no authorization is used."""
+    if not getattr(patient, "is_active", True):  # merged records become inactive (patients/merge)
+        raise ValidationError(
+            {"patient": ValidationError("This patient record is inactive (merged).", code="inactive")}
+        )
+    start = _clean_start(start)
+    if start < timezone.now():
+        raise ValidationError(
+            {"start": ValidationError("This time has already passed.", code=RuleCode.R2_PAST)}
+        )
+    end = start + dt.timedelta(minutes=ClinicRules.current().evaluation_minutes)
+    day = local_date(start)
+    schedule = Schedule(plan=None, patient=patient, date_from=day, date_to=day)
+    problems, therapist, room, _ = _choose_slot(
+        schedule,
+        start,
+        end,
+        therapist=therapist,
+        room=room,
+        device=None,
+        fixed_therapist=therapist is not None,
+    )
+    raise_for(problems)
+    return _create(
+        None,
+        user,
+        patient=patient,
+        kind=Appointment.Kind.EVALUATION,
+        therapist=therapist,
+        room=room,
+        device=None,
+        start=start,
+        end=end,
+    )
+
+
+def _create(
+    plan: TreatmentPlan | None, user, *, note: str = "", patient: Patient | None = None, **slot
+) -> Appointment:
     """Insert a checked slot, record it in the history and plan its emails."""
     appointment = _insert(
         Appointment(
-            patient_id=plan.patient_id,
+            patient_id=plan.patient_id if plan is not None else patient.pk,
             plan=plan,
             created_by=user if user is not None and user.is_authenticated else None,
             **slot,

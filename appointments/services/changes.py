@@ -18,6 +18,7 @@ from appointments.services.booking import _clean_start, _insert, _record, raise_
 from clinic.exceptions import IllegalTransition
 from clinic.localtime import local_date
 from clinic.models import ClinicRules
+from clinic.rule_codes import RuleCode
 from treatments.models import TreatmentPlan
 
 Status = Appointment.Status
@@ -69,10 +70,19 @@ def appointment_reschedule(
     _require(appointment, "reschedule")
     start = _clean_start(start)
     if start < timezone.now():
-        raise ValidationError({"start": "This time has already passed."})
+        raise ValidationError(
+            {"start": ValidationError("This time has already passed.", code=RuleCode.R2_PAST)}
+        )
     end = start + (appointment.end - appointment.start)
     day = local_date(start)
-    schedule = Schedule(plan=plan, date_from=day, date_to=day, exclude_appointment_id=appointment.pk)
+    # An evaluation (no plan) is judged on R1–R3 only.
+    schedule = Schedule(
+        plan=plan,
+        patient=appointment.patient,
+        date_from=day,
+        date_to=day,
+        exclude_appointment_id=appointment.pk,
+    )
     therapist = therapist or appointment.therapist
     wanted_room = room or appointment.room
     if room is None and schedule.room_problems(wanted_room, start, end):
