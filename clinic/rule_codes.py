@@ -25,8 +25,6 @@ class RuleCode(StrEnum):
     R2_HOURS = "R2.hours"
     R2_EXCEPTION = "R2.exception"
     R2_CLOSURE = "R2.closure"
-    # A visit is booked (or moved) only to a time still to come.
-    R2_PAST = "R2.past"
     # R3 resources suited to the modality: a therapist who gives it, a room
     # set up for it, a device of its kind, in service and calibrated.
     R3_THERAPIST = "R3.therapist"

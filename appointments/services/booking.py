@@ -207,9 +207,7 @@ def appointment_book(
     check_plan_bookable(plan)
     start = _clean_start(start)
     if start < timezone.now():
-        raise ValidationError(
-            {"start": ValidationError("This time has already passed.", code=RuleCode.R2_PAST)}
-        )
+        raise ValidationError({"start": "This time has already passed."})
     end = start + dt.timedelta(minutes=plan.session_minutes)
     day = local_date(start)
     schedule = Schedule(plan=plan, date_from=day, date_to=day)
@@ -244,9 +242,7 @@ def evaluation_book(
         )
     start = _clean_start(start)
     if start < timezone.now():
-        raise ValidationError(
-            {"start": ValidationError("This time has already passed.", code=RuleCode.R2_PAST)}
-        )
+        raise ValidationError({"start": "This time has already passed."})
     end = start + dt.timedelta(minutes=ClinicRules.current().evaluation_minutes)
     day = local_date(start)
     schedule = Schedule(plan=None, patient=patient, date_from=day, date_to=day)

@@ -18,7 +18,6 @@ from appointments.services.booking import _clean_start, _insert, _record, raise_
 from clinic.exceptions import IllegalTransition
 from clinic.localtime import local_date
 from clinic.models import ClinicRules
-from clinic.rule_codes import RuleCode
 from treatments.models import TreatmentPlan
 
 Status = Appointment.Status
@@ -70,9 +69,7 @@ def appointment_reschedule(
     _require(appointment, "reschedule")
     start = _clean_start(start)
     if start < timezone.now():
-        raise ValidationError(
-            {"start": ValidationError("This time has already passed.", code=RuleCode.R2_PAST)}
-        )
+        raise ValidationError({"start": "This time has already passed."})
     end = start + (appointment.end - appointment.start)
     day = local_date(start)
     # An evaluation (no plan) is judged on R1–R3 only.
