@@ -9,7 +9,7 @@ import datetime as dt
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -24,6 +24,7 @@ from appointments.models import Appointment, Device, Room, Therapist
 from appointments.reminders_api import register as register_reminders
 from clinic.localtime import local_day_bounds
 from clinic.roles import HasRole
+from patients.models import Patient
 from treatments.models import TreatmentPlan
 
 
@@ -72,7 +73,16 @@ class DeviceViewSet(TherapistViewSet):
 # -- appointments --------------------------------------------------------------
 class AppointmentSerializer(serializers.ModelSerializer):
     session_number = serializers.IntegerField(read_only=True, allow_null=True)
-    patient = serializers.PrimaryKeyRelatedField(read_only=True)
+    kind = serializers.ChoiceField(
+        choices=Appointment.Kind.choices,
+        default=Appointment.Kind.SESSION,
+        help_text="session (of a plan) or evaluation (patient, no plan; R1–R3 apply, R4/R5 do not).",
+    )
+    patient = serializers.PrimaryKeyRelatedField(
+        queryset=Patient.objects.all(),
+        required=False,
+        help_text="Required for an evaluation; for a session it is the plan's patient.",
+    )
     end = serializers.DateTimeField(read_only=True)
     status = serializers.CharField(read_only=True)
     late_cancellation = serializers.BooleanField(read_only=True)
@@ -82,6 +92,7 @@ class AppointmentSerializer(serializers.ModelSerializer):
         model = Appointment
         fields = [
             "id",
+            "kind",
             "patient",
             "plan",
             "therapist",
@@ -97,13 +108,34 @@ class AppointmentSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["cancel_reason"]
         extra_kwargs = {
+            "plan": {"required": False, "allow_null": True},
             "therapist": {"required": False, "allow_null": True},
             "room": {"required": False, "allow_null": True},
             "device": {"required": False, "allow_null": True},
         }
 
-    def get_sessions_total(self, obj) -> int:
-        return obj.plan.session_limit
+    def get_sessions_total(self, obj) -> int | None:
+        return obj.plan.session_limit if obj.plan_id else None
+
+    def validate(self, attrs):
+        plan, patient = attrs.get("plan"), attrs.get("patient")
+        if attrs.get("kind") == Appointment.Kind.EVALUATION:
+            errors = {}
+            if plan is not None:
+                errors["plan"] = "An evaluation is booked without a plan."
+            if patient is None:
+                errors["patient"] = "An evaluation needs the patient."
+            if attrs.get("device") is not None:
+                errors["device"] = "An evaluation uses no device."
+        else:
+            errors = {}
+            if plan is None:
+                errors["plan"] = "A session needs its plan (or book an evaluation: kind=evaluation)."
+            elif patient is not None and patient.pk != plan.patient_id:
+                errors["patient"] = "This is not the plan's patient."
+        if errors:
+            raise ValidationError(errors)
+        return attrs
 
 
 class AppointmentFilter(filters.FilterSet):
@@ -113,7 +145,7 @@ class AppointmentFilter(filters.FilterSet):
 
     class Meta:
         model = Appointment
-        fields = ["date_from", "date_to", "therapist", "room", "patient", "plan", "status"]
+        fields = ["date_from", "date_to", "therapist", "room", "patient", "plan", "status", "kind"]
 
     def filter_date_from(self, queryset, name, value: dt.date):
         return queryset.filter(start__gte=local_day_bounds(value)[0])
@@ -151,6 +183,15 @@ class AppointmentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        if data["kind"] == Appointment.Kind.EVALUATION:
+            appointment = services.evaluation_book(
+                patient=data["patient"],
+                start=data["start"],
+                therapist=data.get("therapist"),
+                room=data.get("room"),
+                user=request.user,
+            )
+            return Response(self._out(appointment), status=status.HTTP_201_CREATED)
         appointment = services.appointment_book(
             plan=data["plan"],
             start=data["start"],
@@ -259,48 +300,98 @@ class SlotSerializer(serializers.Serializer):
     end = serializers.DateTimeField()
     therapist = serializers.IntegerField(source="therapist.id")
     room = serializers.IntegerField(source="room.id")
-    device = serializers.IntegerField(source="device.id")
+    device = serializers.IntegerField(source="device.id", allow_null=True, default=None)
+
+
+class SlotDaySerializer(serializers.Serializer):
+    date = serializers.DateField()
+    count = serializers.IntegerField(help_text="Every free slot that day, listed or not.")
+
+
+class SlotListSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Every free slot in the range (a real total, not a cap).")
+    truncated = serializers.BooleanField(help_text="True when results lists only the first `limit`.")
+    days = SlotDaySerializer(many=True)
+    reason = serializers.CharField(help_text="Why there is no slot (empty when there are).")
+    codes = serializers.ListField(child=serializers.CharField())
+    results = SlotSerializer(many=True)
 
 
 class SlotQuerySerializer(serializers.Serializer):
-    plan = serializers.PrimaryKeyRelatedField(queryset=TreatmentPlan.objects.select_related("patient"))
+    kind = serializers.ChoiceField(choices=Appointment.Kind.choices, default=Appointment.Kind.SESSION)
+    plan = serializers.PrimaryKeyRelatedField(
+        queryset=TreatmentPlan.objects.select_related("patient"), required=False
+    )
+    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.all(), required=False)
     date_from = serializers.DateField()
     date_to = serializers.DateField()
-    therapist = serializers.IntegerField(required=False)
+    therapist = serializers.PrimaryKeyRelatedField(queryset=Therapist.objects.all(), required=False)
+    after = serializers.TimeField(required=False, input_formats=["%H:%M"], help_text="HH:MM, clinic time")
+    before = serializers.TimeField(required=False, input_formats=["%H:%M"], help_text="HH:MM, clinic time")
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=500, default=200)
 
     def validate(self, attrs):
         if attrs["date_to"] < attrs["date_from"]:
             raise ValidationError({"date_to": "date_to must be on or after date_from."})
         if (attrs["date_to"] - attrs["date_from"]).days > 62:
             raise ValidationError({"date_to": "Search at most two months at a time."})
+        if attrs.get("after") and attrs.get("before") and attrs["after"] >= attrs["before"]:
+            raise ValidationError({"before": "before must be later than after."})
+        if attrs["kind"] == Appointment.Kind.EVALUATION:
+            if attrs.get("patient") is None:
+                raise ValidationError({"patient": "An evaluation slot search needs the patient."})
+            attrs["plan"] = None
+        elif attrs.get("plan") is None:
+            raise ValidationError({"plan": "This field is required (or kind=evaluation with patient)."})
         return attrs
 
 
 class SlotView(APIView):
-    """GET slots/?plan=&date_from=&date_to= — free slots for one session."""
+    """GET slots/?plan=&date_from=&date_to= — free slots for one session; or
+    slots/?kind=evaluation&patient=&date_from=&date_to= for an evaluation.
+    Also `therapist=`, `after=HH:MM`, `before=HH:MM`. `count` is the real
+    total; `days` counts per day; `reason` says why there is none."""
 
     permission_classes = [StaffPermission]
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("plan", int, required=True),
+            OpenApiParameter("kind", str, required=False, enum=["session", "evaluation"]),
+            OpenApiParameter("plan", int, required=False, description="Required for a session."),
+            OpenApiParameter("patient", int, required=False, description="Required for an evaluation."),
             OpenApiParameter("date_from", dt.date, required=True),
             OpenApiParameter("date_to", dt.date, required=True),
             OpenApiParameter("therapist", int, required=False),
+            OpenApiParameter("after", str, required=False, description="HH:MM: slots starting then or later"),
+            OpenApiParameter("before", str, required=False, description="HH:MM: slots ending by then"),
+            OpenApiParameter("limit", int, required=False, description="How many to list (default 200)"),
         ],
-        responses=inline_serializer("SlotList", {"results": SlotSerializer(many=True)}),
+        responses=SlotListSerializer,
     )
     def get(self, request):
         query = SlotQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         data = query.validated_data
-        slots = selectors.slots_free(
+        found = services.slot_search(
             plan=data["plan"],
+            patient=data.get("patient"),
             date_from=data["date_from"],
             date_to=data["date_to"],
             therapist=data.get("therapist"),
+            after=data.get("after"),
+            before=data.get("before"),
+            limit=data["limit"],
         )
-        return Response({"results": SlotSerializer(slots, many=True).data})
+        return Response(
+            {
+                "count": found.total,
+                "truncated": found.truncated,
+                "days": SlotDaySerializer(found.days, many=True).data,
+                "reason": found.reason,
+                "codes": found.codes,
+                "results": SlotSerializer(found.slots, many=True).data,
+            }
+        )
 
 
 def register(router: DefaultRouter) -> list:

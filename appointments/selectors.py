@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from appointments.availability import LONGEST_VISIT, Schedule
 from appointments.models import Appointment, Therapist, WaitlistEntry
-from clinic.localtime import clinic_tz, local_date, local_day_bounds
+from clinic.localtime import clinic_tz, local_date, local_datetime, local_day_bounds
+from patients.models import Patient
 from treatments.models import TreatmentPlan
 
 
@@ -91,19 +92,35 @@ class Slot:
 
 def slots_free(
     *,
-    plan: TreatmentPlan,
+    plan: TreatmentPlan | None,
     date_from: dt.date,
     date_to: dt.date,
     therapist: int | None = None,
     step_minutes: int = 15,
     limit: int | None = 200,
     now: dt.datetime | None = None,
+    patient: Patient | None = None,
+    minutes: int | None = None,
+    after: dt.time | None = None,
+    before: dt.time | None = None,
 ) -> list[Slot]:
-    """Free slots for one session of the plan (see _slots_free). With a limit,
-    the first week is searched alone first: the first 200 slots are nearly
-    always there, and loading one week of bookings instead of the whole range
-    is most of the cost. At most twice the fixed number of queries."""
-    kwargs = {"plan": plan, "therapist": therapist, "step_minutes": step_minutes, "limit": limit, "now": now}
+    """Free slots for one session of the plan — or, with `plan=None`, a
+    `patient` and `minutes`, for an evaluation (see _slots_free). With a
+    limit, the first week is searched alone first: the first 200 slots are
+    nearly always there, and loading one week of bookings instead of the
+    whole range is most of the cost. At most twice the fixed number of
+    queries."""
+    kwargs = {
+        "plan": plan,
+        "therapist": therapist,
+        "step_minutes": step_minutes,
+        "limit": limit,
+        "now": now,
+        "patient": patient,
+        "minutes": minutes,
+        "after": after,
+        "before": before,
+    }
     first_week = date_from + dt.timedelta(days=6)
     if limit and first_week < date_to:
         slots = _slots_free(date_from=date_from, date_to=first_week, **kwargs)
@@ -114,20 +131,25 @@ def slots_free(
 
 def _slots_free(
     *,
-    plan: TreatmentPlan,
+    plan: TreatmentPlan | None,
     date_from: dt.date,
     date_to: dt.date,
     therapist: int | None = None,
     step_minutes: int = 15,
     limit: int | None = 200,
     now: dt.datetime | None = None,
+    patient: Patient | None = None,
+    minutes: int | None = None,
+    after: dt.time | None = None,
+    before: dt.time | None = None,
 ) -> list[Slot]:
-    """Free slots for one session of the plan: a therapist who gives the
-    modality and works then, a suitable room and device, the patient free,
-    and the plan's spacing (R5) kept. A fixed number of queries for any range."""
+    """Free slots for one visit: a therapist who gives the modality and works
+    then, a suitable room and device (none for an evaluation), the patient
+    free, and the plan's spacing (R5) kept; starting at or after `after` and
+    ending by `before` (clinic time). A fixed number of queries for any range."""
     now = now or timezone.now()
-    schedule = Schedule(plan=plan, date_from=date_from, date_to=date_to)
-    length = dt.timedelta(minutes=plan.session_minutes)
+    schedule = Schedule(plan=plan, patient=patient, date_from=date_from, date_to=date_to)
+    length = dt.timedelta(minutes=plan.session_minutes if plan is not None else minutes or 45)
     step = dt.timedelta(minutes=step_minutes)
     therapists = [t for t in schedule.therapists.values() if therapist is None or t.id == therapist]
     therapists.sort(key=lambda t: t.display_name)
@@ -135,10 +157,15 @@ def _slots_free(
     day = date_from
     while day <= date_to:
         starts: dict[dt.datetime, list[Therapist]] = {}
+        earliest = local_datetime(day, after) if after else None
+        latest = local_datetime(day, before) if before else None
         for candidate in therapists:
             for w_start, w_end in schedule.available_windows(candidate.id, day):
                 moment = w_start
-                while moment + length <= w_end:
+                if earliest and moment < earliest:
+                    # Keep the step grid of the working block when starting later.
+                    moment += step * -(-(earliest - moment) // step)
+                while moment + length <= w_end and (latest is None or moment + length <= latest):
                     starts.setdefault(moment, []).append(candidate)
                     moment += step
         for moment in sorted(starts):
@@ -147,12 +174,18 @@ def _slots_free(
             end = moment + length
             if schedule.patient_problems(moment, end) or schedule.plan_problems(moment):
                 continue
+            # The room and device free at a moment do not depend on the
+            # therapist: pick them once per moment, not once per therapist.
+            room = schedule.pick_room(moment, end)
+            if room is None:
+                continue
+            device = None
+            if schedule.needs_device:
+                device = schedule.pick_device(moment, end, room=room)
+                if device is None:
+                    continue
             for candidate in starts[moment]:
                 if not schedule.busy.is_free("therapist", candidate.id, moment, end):
-                    continue
-                room = schedule.pick_room(moment, end)
-                device = schedule.pick_device(moment, end, room=room) if room else None
-                if room is None or device is None:
                     continue
                 slots.append(Slot(moment, end, candidate, room, device))
                 if limit and len(slots) >= limit:

@@ -18,6 +18,7 @@ from appointments.services.changes import (
     appointments_cancel_upcoming,
 )
 from appointments.services.series import Occurrence, SeriesPreview, series_book, series_preview
+from appointments.services.slots import SlotDay, SlotSearch, slot_search
 from appointments.services.waitlist import waitlist_add, waitlist_remove
 
 __all__ = [
@@ -36,8 +37,11 @@ __all__ = [
     "check_plan_bookable",
     "evaluation_book",
     "raise_for",
+    "SlotDay",
+    "SlotSearch",
     "series_book",
     "series_preview",
+    "slot_search",
     "waitlist_add",
     "waitlist_remove",
 ]
