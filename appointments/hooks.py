@@ -11,10 +11,18 @@ import datetime as dt
 from appointments.models import Appointment
 
 
-def after_booked(appointment: Appointment) -> None:
+def after_booked(appointment: Appointment, *, confirmation: bool = True) -> None:
+    """`confirmation=False` for the visits of a series: one email lists them
+    all (after_series_booked); each still gets its own reminders."""
     from appointments import reminders
 
-    reminders.plan_for_booking(appointment)
+    reminders.plan_for_booking(appointment, confirmation=confirmation)
+
+
+def after_series_booked(appointments: list[Appointment]) -> None:
+    from appointments import reminders
+
+    reminders.plan_for_series(appointments)
 
 
 def after_rescheduled(appointment: Appointment, *, old_start: dt.datetime) -> None:

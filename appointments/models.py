@@ -291,6 +291,9 @@ class Reminder(models.Model):
         CANCELLATION = "cancellation", "Cancellation notice"
         WAITLIST_OFFER = "waitlist_offer", "Waitlist offer"
         MAINTENANCE_RECALL = "maintenance_recall", "Maintenance recall"
+        # One email for a series booking, listing all its sessions (hangs off
+        # the series' first visit and its plan).
+        SERIES_CONFIRMATION = "series_confirmation", "Series confirmation"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -371,6 +374,7 @@ class Reminder(models.Model):
                     )
                     | Q(kind="waitlist_offer", waitlist_entry__isnull=False)
                     | Q(kind="maintenance_recall", plan__isnull=False)
+                    | Q(kind="series_confirmation", appointment__isnull=False, plan__isnull=False)
                 ),
                 name="reminder_has_subject",
             ),

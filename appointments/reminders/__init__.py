@@ -17,6 +17,7 @@ from appointments.reminders.planning import (
     plan_for_booking,
     plan_for_cancellation,
     plan_for_reschedule,
+    plan_for_series,
     plan_maintenance_recalls,
     reminder_resend,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "plan_for_booking",
     "plan_for_cancellation",
     "plan_for_reschedule",
+    "plan_for_series",
     "plan_maintenance_recalls",
     "reminder_resend",
     "reminders_send",

@@ -43,6 +43,20 @@ def clinic_context() -> dict:
     }
 
 
+def series_visits(reminder: Reminder, *, now: dt.datetime | None = None) -> list[Appointment]:
+    """The sessions a series confirmation lists: the plan's visits still to
+    come from the series' first one on (as they stand when it is sent)."""
+    now = now or timezone.now()
+    return list(
+        Appointment.objects.filter(
+            plan_id=reminder.plan_id,
+            status__in=Appointment.UPCOMING_STATUSES,
+            start__gte=reminder.slot_start,
+            start__gt=now,
+        ).order_by("start")
+    )
+
+
 def context_for(reminder: Reminder, *, rules: ClinicRules | None = None) -> dict:
     appointment = reminder.appointment
     rules = rules or ClinicRules.current()
@@ -61,19 +75,21 @@ def context_for(reminder: Reminder, *, rules: ClinicRules | None = None) -> dict
         if reminder.kind != Kind.CANCELLATION:
             context["confirm_url"] = link_url(appointment, "confirm")
             context["cancel_url"] = link_url(appointment, "cancel")
+    if reminder.kind == Kind.SERIES_CONFIRMATION:
+        context["visits"] = [
+            {
+                "when": when(visit.start),
+                "minutes": int((visit.end - visit.start).total_seconds() // 60),
+                "details_url": link_url(visit, "view"),
+            }
+            for visit in series_visits(reminder)
+        ]
     return context
 
 
-def calendar_for(reminder: Reminder, details_url: str = "") -> bytes | None:
-    """An iCalendar invitation for the visit: one UID per appointment, the
-    appointment's SEQUENCE (bumped on every move), its time in the clinic
-    zone with the VTIMEZONE included; METHOD:CANCEL once cancelled."""
-    appointment: Appointment | None = reminder.appointment
-    if appointment is None:
-        return None
+def _event(reminder: Reminder, appointment: Appointment, start: dt.datetime, details_url: str):
     cancelled = reminder.kind == Kind.CANCELLATION
-    tz = clinic_tz()
-    start = reminder.slot_start.astimezone(tz)
+    start = start.astimezone(clinic_tz())
     end = start + (appointment.end - appointment.start)
     organizer = icalendar.vCalAddress(f"mailto:{_address(settings.DEFAULT_FROM_EMAIL)}")
     organizer.params["cn"] = icalendar.vText(settings.CLINIC_NAME)
@@ -93,14 +109,31 @@ def calendar_for(reminder: Reminder, details_url: str = "") -> bytes | None:
     event.add("organizer", organizer)
     event.add("attendee", attendee)
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    return event
 
+
+def calendar_for(reminder: Reminder, details_url: str = "") -> bytes | None:
+    """An iCalendar invitation for the visit: one UID per appointment, the
+    appointment's SEQUENCE (bumped on every move), its time in the clinic
+    zone with the VTIMEZONE included; METHOD:CANCEL once cancelled. A series
+    confirmation carries one calendar with every session of the series."""
+    appointment: Appointment | None = reminder.appointment
+    if appointment is None:
+        return None
+    cancelled = reminder.kind == Kind.CANCELLATION
+    if reminder.kind == Kind.SERIES_CONFIRMATION:
+        events = [(visit, visit.start, link_url(visit, "view")) for visit in series_visits(reminder)]
+    else:
+        events = [(appointment, reminder.slot_start, details_url)]
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//Phoresis//Appointments//EN")
     calendar.add("version", "2.0")
     calendar.add("method", "CANCEL" if cancelled else "REQUEST")
-    calendar.add_component(event)
+    for visit, start, url in events:
+        calendar.add_component(_event(reminder, visit, start, url))
+    starts = [start.astimezone(clinic_tz()).date() for _, start, _ in events] or [reminder.slot_start.date()]
     calendar.add_missing_timezones(
-        first_date=start.date() - dt.timedelta(days=366), last_date=start.date() + dt.timedelta(days=366)
+        first_date=min(starts) - dt.timedelta(days=366), last_date=max(starts) + dt.timedelta(days=366)
     )
     return calendar.to_ical()
 

@@ -46,11 +46,11 @@ class Wanted:
     due_at: dt.datetime
 
 
-def _for_slot(appointment: Appointment, *, notice: str, now: dt.datetime) -> list[Wanted]:
+def _for_slot(appointment: Appointment, *, notice: str | None, now: dt.datetime) -> list[Wanted]:
     """The notice (due now) and the timed reminders of the appointment's slot.
     A reminder whose time has already passed is not planned: the notice that
     goes out now carries the same information."""
-    wanted = [Wanted(notice, appointment.start, 0, now)]
+    wanted = [Wanted(notice, appointment.start, 0, now)] if notice else []
     for hours in _offsets_hours():
         due = appointment.start - dt.timedelta(hours=hours)
         if due > now:
@@ -141,9 +141,28 @@ def _void(appointment: Appointment, *, reason: str, keep_slot: dt.datetime | Non
     )
 
 
-def plan_for_booking(appointment: Appointment) -> None:
+def plan_for_booking(appointment: Appointment, *, confirmation: bool = True) -> None:
     now = timezone.now()
-    _nudge_on_commit(_plan(appointment, _for_slot(appointment, notice=Kind.CONFIRMATION, now=now), now=now))
+    notice = Kind.CONFIRMATION if confirmation else None
+    _nudge_on_commit(_plan(appointment, _for_slot(appointment, notice=notice, now=now), now=now))
+
+
+def plan_for_series(appointments: list[Appointment]) -> None:
+    """One confirmation for a series booking, listing every session; it hangs
+    off the first visit and the plan (the visits' reminders are their own)."""
+    if not appointments:
+        return
+    now = timezone.now()
+    first = min(appointments, key=lambda a: a.start)
+    row = Reminder.objects.create(
+        appointment=first,
+        patient_id=first.patient_id,
+        plan_id=first.plan_id,
+        kind=Kind.SERIES_CONFIRMATION,
+        slot_start=first.start,
+        due_at=now,
+    )
+    _nudge_on_commit([row.pk])
 
 
 def plan_for_reschedule(appointment: Appointment, *, old_start: dt.datetime) -> None:

@@ -39,7 +39,7 @@ from django.utils import timezone
 
 from appointments.models import NO_CLAIM, Appointment, Reminder
 from appointments.reminders import mail
-from appointments.reminders.content import build_message
+from appointments.reminders.content import build_message, series_visits
 from clinic.models import ClinicRules
 from treatments.models import TreatmentPlan
 
@@ -111,6 +111,9 @@ def verdict_for(reminder: Reminder, *, now: dt.datetime) -> Verdict | None:
                 return Verdict(Status.VOID, f"The visit is {appointment.get_status_display().lower()}.")
             if now >= appointment.start:
                 return Verdict(Status.VOID, "The visit has started.")
+    elif reminder.kind == Kind.SERIES_CONFIRMATION:
+        if not series_visits(reminder, now=now):
+            return Verdict(Status.VOID, "No session of the series is still booked.")
     elif reminder.kind == Kind.WAITLIST_OFFER:
         entry = reminder.waitlist_entry
         if not entry.is_active:

@@ -270,7 +270,13 @@ def evaluation_book(
 
 
 def _create(
-    plan: TreatmentPlan | None, user, *, note: str = "", patient: Patient | None = None, **slot
+    plan: TreatmentPlan | None,
+    user,
+    *,
+    note: str = "",
+    patient: Patient | None = None,
+    confirmation: bool = True,
+    **slot,
 ) -> Appointment:
     """Insert a checked slot, record it in the history and plan its emails."""
     appointment = _insert(
@@ -282,5 +288,5 @@ def _create(
         )
     )
     _record(appointment, "booked", user, note=note)
-    hooks.after_booked(appointment)
+    hooks.after_booked(appointment, confirmation=confirmation)
     return appointment

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from appointments import hooks
 from appointments.availability import Schedule
 from appointments.locks import lock_plan
 from appointments.models import Appointment, Device, Room, Therapist
@@ -284,6 +285,7 @@ def series_book(
             _create(
                 plan,
                 user,
+                confirmation=False,
                 note="series",
                 therapist=occurrence.therapist,
                 room=occurrence.room,
@@ -292,4 +294,5 @@ def series_book(
                 end=occurrence.end,
             )
         )
+    hooks.after_series_booked(booked)
     return booked
