@@ -123,10 +123,10 @@ class Schedule:
         """For a session of `plan`; or, with `plan=None` and a `patient`, for
         an evaluation: any active therapist and room, no device, and no plan
         rule (R4, R5) — R1–R3 still apply."""
-        if plan is None and patient is None:
-            raise TypeError("Schedule needs a plan, or a patient for an evaluation.")
         self.plan = plan
         self.patient = plan.patient if plan is not None else patient
+        # Neither: who works when (the calendar's shading), no bookings loaded.
+        self.hours_only = plan is None and patient is None
         self.modality = plan.modality if plan is not None else None
         self.exclude_id = exclude_appointment_id
         self.range_start = local_day_bounds(date_from)[0]
@@ -170,6 +170,9 @@ class Schedule:
 
         self.busy = Busy()
         self.names: dict[tuple[str, int], str] = {}
+        self.plan_sessions: list[tuple[dt.datetime, int]] = []
+        if self.hours_only:
+            return
         rows = (
             Appointment.objects.filter(
                 start__lt=self.range_end, end__gt=self.range_start, start__gt=self.range_start - LONGEST_VISIT
@@ -189,7 +192,6 @@ class Schedule:
             self._add_busy(appt_id, start, end, therapist_id, room_id, device_id, patient_id)
 
         # R5 needs all of the plan's live sessions, inside the range or not.
-        self.plan_sessions: list[tuple[dt.datetime, int]] = []
         if plan is not None:
             self.plan_sessions = sorted(
                 (start, appt_id)
@@ -198,6 +200,14 @@ class Schedule:
                 ).values_list("id", "start")
                 if appt_id != exclude_appointment_id
             )
+
+    def off_times(self, therapist_id: int, day: dt.date) -> list[Interval]:
+        """The therapist's non-working time that day (the whole day when the
+        clinic is closed): what the calendar shades."""
+        bounds = [local_day_bounds(day)]
+        if day in self.closed_days:
+            return bounds
+        return _subtract(bounds, self.available_windows(therapist_id, day))
 
     @property
     def what(self) -> str:

@@ -65,9 +65,17 @@ class SlotSearchForm(forms.Form):
     therapist = forms.ModelChoiceField(
         queryset=Therapist.objects.filter(is_active=True), required=False, empty_label="Any"
     )
+    after = forms.TimeField(
+        label="Starting after", required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    before = forms.TimeField(
+        label="Ending by", required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
 
     def clean(self):
         data = super().clean()
+        if data.get("after") and data.get("before") and data["after"] >= data["before"]:
+            self.add_error("before", "“Ending by” must be later than “Starting after”.")
         if data.get("date_from") and data.get("date_to"):
             if data["date_to"] < data["date_from"]:
                 self.add_error("date_to", "The end date must be on or after the start date.")

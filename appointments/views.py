@@ -18,11 +18,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from appointments import selectors, services
 from appointments.access import BOOKING
+from appointments.availability import Schedule
 from appointments.forms import BookForm, CancelForm, RescheduleForm, SeriesForm, SlotSearchForm, WaitlistForm
 from appointments.models import Appointment, Room, Therapist, WaitlistEntry
 from clinic.forms import add_service_errors
 from clinic.localtime import clinic_tz, local_date, local_day_bounds
+from clinic.models import ClinicRules
 from clinic.roles import role_required
+from patients.models import Patient
 from treatments.models import TreatmentPlan
 
 staff = role_required(*BOOKING)
@@ -75,47 +78,125 @@ def _parse_bound(value: str | None) -> dt.datetime | None:
     return moment if timezone.is_aware(moment) else moment.replace(tzinfo=clinic_tz())
 
 
-STATUS_COLOURS = {
-    Appointment.Status.SCHEDULED: "#0d6efd",
-    Appointment.Status.CONFIRMED: "#198754",
-    Appointment.Status.CHECKED_IN: "#fd7e14",
-    Appointment.Status.COMPLETED: "#6c757d",
-    Appointment.Status.NO_SHOW: "#dc3545",
+# One colour per therapist, each dark enough for white text (contrast ≥ 6:1,
+# WCAG AA asks 4.5:1); the status shows as an icon and a border style, so
+# colour never carries it alone.
+THERAPIST_COLOURS = (
+    "#1f4e79",
+    "#7b2d26",
+    "#2e6b30",
+    "#5b3f8c",
+    "#8a4b00",
+    "#00636b",
+    "#8c1d5a",
+    "#3d4a5c",
+    "#0b5cad",
+    "#6b5a00",
+)
+STATUS_ICONS = {
+    Appointment.Status.SCHEDULED: "○",
+    Appointment.Status.CONFIRMED: "✓",
+    Appointment.Status.CHECKED_IN: "▶",
+    Appointment.Status.COMPLETED: "■",
+    Appointment.Status.NO_SHOW: "✕",
+    Appointment.Status.CANCELLED: "—",
 }
+
+
+def therapist_colour(therapist_id: int) -> str:
+    return THERAPIST_COLOURS[therapist_id % len(THERAPIST_COLOURS)]
+
+
+def _event(a: Appointment, movable) -> dict:
+    what = "Evaluation" if a.is_evaluation else a.plan.get_modality_display()
+    session = "evaluation" if a.is_evaluation else f"{a.session_number} of {a.plan.session_limit}"
+    colour = therapist_colour(a.therapist_id)
+    icon = STATUS_ICONS.get(a.status, "")
+    return {
+        "id": a.pk,
+        "title": f"{icon} {a.patient.last_name}, {a.patient.first_name[:1]}. · {what}",
+        "start": timezone.localtime(a.start).isoformat(),
+        "end": timezone.localtime(a.end).isoformat(),
+        "url": reverse("appointments:detail", args=[a.pk]),
+        "resourceId": str(a.therapist_id),
+        "backgroundColor": colour,
+        "borderColor": colour,
+        "textColor": "#ffffff",
+        "classNames": [f"ev-status-{a.status}", *(["ev-evaluation"] if a.is_evaluation else [])],
+        "editable": a.status in movable,
+        "extendedProps": {
+            "status": a.status,
+            "statusLabel": a.get_status_display(),
+            "kind": a.kind,
+            "therapist": a.therapist.display_name,
+            "therapistId": a.therapist_id,
+            "room": a.room.name,
+            "session": session,
+        },
+    }
+
+
+def _background(start: dt.datetime, end: dt.datetime, therapist: int | None) -> list[dict]:
+    """Non-working time per therapist and the clinic's closures, as
+    background events (FullCalendar's display "background")."""
+    first, last = local_date(start), local_date(end - dt.timedelta(microseconds=1))
+    schedule = Schedule(plan=None, date_from=first, date_to=last)
+    people = [t for t in schedule.therapists.values() if therapist is None or t.id == therapist]
+    out: list[dict] = []
+    day = first
+    while day <= last:
+        closed = schedule.closed_days.get(day)
+        for person in people:
+            for off_start, off_end in schedule.off_times(person.id, day):
+                out.append(
+                    {
+                        "start": timezone.localtime(off_start).isoformat(),
+                        "end": timezone.localtime(off_end).isoformat(),
+                        "display": "background",
+                        "resourceId": str(person.id),
+                        "classNames": ["bg-closed" if closed else "bg-off"],
+                        "title": f"Closed: {closed}" if closed else f"{person} not working",
+                        "extendedProps": {"therapistId": person.id, "closed": bool(closed)},
+                    }
+                )
+        day += dt.timedelta(days=1)
+    return out
 
 
 @require_GET
 @staff
 def events(request: HttpRequest) -> JsonResponse:
-    """FullCalendar's event feed: ?start=&end=&therapist=&room=."""
+    """FullCalendar's event feed: ?start=&end=&therapist=&room=; with
+    &background=1 also non-working time and closures as background events.
+    Each event carries resourceId (the therapist's id)."""
     start, end = _parse_bound(request.GET.get("start")), _parse_bound(request.GET.get("end"))
     if start is None or end is None or end <= start:
         return JsonResponse({"detail": "start and end (ISO 8601) are required, end after start."}, status=400)
     if end - start > dt.timedelta(days=62):
         return JsonResponse({"detail": "Ask for at most two months at a time."}, status=400)
+    therapist = _int(request.GET.get("therapist"))
     rows = selectors.appointments_between(
-        start=start, end=end, therapist=_int(request.GET.get("therapist")), room=_int(request.GET.get("room"))
+        start=start, end=end, therapist=therapist, room=_int(request.GET.get("room"))
     )
     movable = Appointment.UPCOMING_STATUSES
-    data = [
-        {
-            "id": a.pk,
-            "title": f"{a.patient.last_name}, {a.patient.first_name[:1]}. · {a.plan.get_modality_display()}",
-            "start": timezone.localtime(a.start).isoformat(),
-            "end": timezone.localtime(a.end).isoformat(),
-            "url": reverse("appointments:detail", args=[a.pk]),
-            "color": STATUS_COLOURS.get(a.status, "#0d6efd"),
-            "editable": a.status in movable,
-            "extendedProps": {
-                "status": a.status,
-                "therapist": a.therapist.display_name,
-                "room": a.room.name,
-                "session": f"{a.session_number} of {a.plan.session_limit}",
-            },
-        }
-        for a in rows
-    ]
+    data = [_event(a, movable) for a in rows]
+    if request.GET.get("background") == "1":
+        data += _background(start, end, therapist)
     return JsonResponse(data, safe=False)
+
+
+@require_GET
+@staff
+def resources(request: HttpRequest) -> JsonResponse:
+    """The calendar's columns: active therapists as [{id, title}] (with their colour)."""
+    therapist = _int(request.GET.get("therapist"))
+    people = Therapist.objects.filter(is_active=True).order_by("display_name")
+    if therapist:
+        people = people.filter(pk=therapist)
+    return JsonResponse(
+        [{"id": str(t.pk), "title": t.display_name, "eventColor": therapist_colour(t.pk)} for t in people],
+        safe=False,
+    )
 
 
 @require_POST
@@ -292,17 +373,35 @@ def _plan(pk) -> TreatmentPlan:
     return get_object_or_404(TreatmentPlan.objects.select_related("patient", "medication"), pk=pk)
 
 
+def _slot_search(search: SlotSearchForm, **target) -> services.SlotSearch | None:
+    if not (search.is_bound and search.is_valid()):
+        return None
+    data = search.cleaned_data
+    return services.slot_search(
+        date_from=data["date_from"],
+        date_to=data["date_to"],
+        therapist=data.get("therapist"),
+        after=data.get("after"),
+        before=data.get("before"),
+        **target,
+    )
+
+
+def _search_form(request: HttpRequest) -> SlotSearchForm:
+    today = _today()
+    # The page opens with the search form unbound, over the next two weeks.
+    return SlotSearchForm(
+        request.GET if "date_from" in request.GET else None,
+        initial={"date_from": today, "date_to": today + dt.timedelta(days=14)},
+    )
+
+
 @staff
 def book(request: HttpRequest) -> HttpResponse:
     """Find a free slot for a plan and book one session."""
     plan = _plan(_int(request.GET.get("plan") or request.POST.get("plan")))
-    today = _today()
-    # ?plan= alone opens the page: the search form starts unbound, with the next two weeks.
-    search = SlotSearchForm(
-        request.GET if "date_from" in request.GET else None,
-        initial={"date_from": today, "date_to": today + dt.timedelta(days=14)},
-    )
-    form = BookForm(request.POST or None)
+    search = _search_form(request)
+    form = BookForm(request.POST or None, initial=_prefill(request))
     if request.method == "POST" and form.is_valid():
         try:
             appointment = services.appointment_book(plan=plan, user=request.user, **form.cleaned_data)
@@ -311,22 +410,65 @@ def book(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Booked {_when(appointment.start)}.")
             return redirect("appointments:detail", pk=appointment.pk)
-    slots = None
-    if search.is_bound and search.is_valid():
-        data = search.cleaned_data
-        therapist = data.get("therapist")
-        slots = selectors.slots_free(
-            plan=plan,
-            date_from=data["date_from"],
-            date_to=data["date_to"],
-            therapist=therapist.id if therapist else None,
-        )
     status = 400 if request.method == "POST" else 200
     return render(
         request,
         "appointments/book.html",
-        {"plan": plan, "search": search, "form": form, "slots": slots},
+        {
+            "plan": plan,
+            "search": search,
+            "form": form,
+            "found": _slot_search(search, plan=plan),
+            "action": f"{reverse('appointments:book')}?plan={plan.pk}",
+            "hidden_name": "plan",
+            "hidden_value": plan.pk,
+            "waitlist_url": f"{reverse('appointments:waitlist_add')}?plan={plan.pk}",
+        },
         status=status,
+    )
+
+
+def _prefill(request: HttpRequest) -> dict:
+    """?start=ISO&therapist=&room= from the calendar's click on an empty slot."""
+    initial = {}
+    start = _parse_bound(request.GET.get("start"))
+    if start is not None:
+        initial["start"] = start.astimezone(clinic_tz()).replace(tzinfo=None)
+    for name, model in (("therapist", Therapist), ("room", Room)):
+        pk = _int(request.GET.get(name))
+        if pk and model.objects.filter(pk=pk, is_active=True).exists():
+            initial[name] = pk
+    return initial
+
+
+@staff
+def evaluation_book(request: HttpRequest) -> HttpResponse:
+    """Find a free time and book an evaluation (no plan) for a patient."""
+    patient = get_object_or_404(Patient, pk=_int(request.GET.get("patient") or request.POST.get("patient")))
+    search = _search_form(request)
+    form = BookForm(request.POST or None, initial=_prefill(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            appointment = services.evaluation_book(patient=patient, user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Evaluation booked {_when(appointment.start)}.")
+            return redirect("appointments:detail", pk=appointment.pk)
+    return render(
+        request,
+        "appointments/evaluation_book.html",
+        {
+            "patient": patient,
+            "search": search,
+            "form": form,
+            "found": _slot_search(search, patient=patient),
+            "minutes": ClinicRules.current().evaluation_minutes,
+            "action": f"{reverse('appointments:evaluation_book')}?patient={patient.pk}",
+            "hidden_name": "patient",
+            "hidden_value": patient.pk,
+        },
+        status=400 if request.method == "POST" else 200,
     )
 
 

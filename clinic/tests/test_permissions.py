@@ -225,8 +225,10 @@ MATRIX: dict[str, Row] = {
     # -- scheduling: front desk and therapists; the note is clinical
     "appointments:calendar": row(GET=STAFF),
     "appointments:events": row(query="start=2030-01-06&end=2030-01-13", GET=STAFF),
+    "appointments:resources": row(GET=STAFF),
     "appointments:day": row(GET=STAFF),
     "appointments:book": row(query="plan={plan}", GET=STAFF),
+    "appointments:evaluation_book": row(query="patient={patient}", GET=STAFF),
     "appointments:series": row("plan", GET=STAFF),
     "appointments:detail": row("appointment", GET=STAFF),
     "appointments:cancel": row("appointment", POST=(LOGIN, 400, 400, 400)),
@@ -412,7 +414,9 @@ def world(django_db_setup, django_db_blocker):
 
 
 def _fill(value: str, world: World) -> str:
-    return value.format(plan=world.plan.pk, users={k: u.pk for k, u in world.users.items()})
+    return value.format(
+        plan=world.plan.pk, patient=world.patient.pk, users={k: u.pk for k, u in world.users.items()}
+    )
 
 
 @pytest.mark.django_db
