@@ -6,19 +6,22 @@ devices) are written by clinic admins; resending a patient email is the
 front desk's (therapists read the log only). `has_role` lets clinic admins
 pass every check."""
 
-from clinic.access import ADMIN, STAFF, AdminPermission, StaffPermission
+from clinic.access import ADMIN, CLINICAL, STAFF, AdminPermission, StaffPermission
 from clinic.roles import HasRole, Role
 
 BOOKING = STAFF
 RESOURCES = ADMIN
 MESSAGE_LOG = STAFF
 RESEND = (Role.FRONT_DESK,)
+# Writing the plan from an evaluation visit is a therapist's act.
+EVALUATION_PLAN = CLINICAL
 
 BookingPermission = StaffPermission
 ResendPermission = HasRole.for_roles(*RESEND)
 
 __all__ = [
     "BOOKING",
+    "EVALUATION_PLAN",
     "MESSAGE_LOG",
     "RESEND",
     "RESOURCES",

@@ -6,15 +6,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from appointments.availability import LONGEST_VISIT, Schedule
 from appointments.models import Appointment, Therapist, WaitlistEntry
 from clinic.localtime import clinic_tz, local_date, local_datetime, local_day_bounds
-from patients.models import Patient
+from clinic.models import ClinicRules
+from patients.models import Patient, Screening
 from treatments.models import TreatmentPlan
+from treatments.selectors import plans_with_counts
 
 
 def annotate_session_counts(queryset: QuerySet[TreatmentPlan]) -> QuerySet[TreatmentPlan]:
@@ -262,3 +264,55 @@ def freed_slots(*, now: dt.datetime | None = None, days_back: int = 7) -> list[t
         )
         for appt in cancelled
     ]
+
+
+@dataclass(frozen=True)
+class Warning:
+    code: str  # plan_on_hold | screening_due | authorization_low | late_cancellations
+    text: str
+
+
+def with_warnings(rows: list[Appointment]) -> list[Appointment]:
+    """Set `row.warnings` on each visit of a list (calendar, day sheet): the
+    plan on hold, the screening due, few authorized sessions left, a history
+    of late cancellations or no-shows. A fixed number of queries (three, and
+    the clinic rules) however many rows; the rows need plan and patient loaded."""
+    rules = ClinicRules.current()
+    patient_ids = {row.patient_id for row in rows}
+    plan_ids = {row.plan_id for row in rows if row.plan_id}
+    latest = dict(
+        Screening.objects.filter(patient_id__in=patient_ids)
+        .values("patient_id")
+        .annotate(last=Max("screened_at"))
+        .values_list("patient_id", "last")
+    )
+    misses = dict(
+        Appointment.objects.filter(patient_id__in=patient_ids)
+        .filter(Q(late_cancellation=True) | Q(status=Appointment.Status.NO_SHOW))
+        .values("patient_id")
+        .annotate(n=Count("id"))
+        .values_list("patient_id", "n")
+    )
+    left = {
+        plan.pk: plan
+        for plan in plans_with_counts(TreatmentPlan.objects.filter(pk__in=plan_ids), rules=rules)
+    }
+    for row in rows:
+        warnings = []
+        plan = left.get(row.plan_id)
+        if row.plan_id and row.plan.status == TreatmentPlan.Status.ON_HOLD:
+            warnings.append(
+                Warning("plan_on_hold", "Plan on hold: no treatment until a therapist resumes it")
+            )
+        last = latest.get(row.patient_id)
+        if last is None or local_date(last) + dt.timedelta(days=rules.screening_valid_days) < local_date(
+            row.start
+        ):
+            warnings.append(Warning("screening_due", "Screening due" if last else "No screening yet"))
+        if plan is not None and plan.authorization_alert:
+            warnings.append(Warning("authorization_low", f"{plan.remaining} authorized session(s) left"))
+        if misses.get(row.patient_id):
+            n = misses[row.patient_id]
+            warnings.append(Warning("late_cancellations", f"{n} late cancellation(s) or no-show(s)"))
+        row.warnings = warnings
+    return rows

@@ -17,14 +17,14 @@ from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_POST
 
 from appointments import selectors, services
-from appointments.access import BOOKING
+from appointments.access import BOOKING, EVALUATION_PLAN
 from appointments.availability import Schedule
 from appointments.forms import BookForm, CancelForm, RescheduleForm, SeriesForm, SlotSearchForm, WaitlistForm
 from appointments.models import Appointment, Room, Therapist, WaitlistEntry
 from clinic.forms import add_service_errors
 from clinic.localtime import clinic_tz, local_date, local_day_bounds
 from clinic.models import ClinicRules
-from clinic.roles import role_required
+from clinic.roles import has_role, role_required
 from patients.models import Patient
 from treatments.models import TreatmentPlan
 
@@ -114,7 +114,8 @@ def _event(a: Appointment, movable) -> dict:
     icon = STATUS_ICONS.get(a.status, "")
     return {
         "id": a.pk,
-        "title": f"{icon} {a.patient.last_name}, {a.patient.first_name[:1]}. · {what}",
+        "title": f"{icon} {a.patient.last_name}, {a.patient.first_name[:1]}. · {what}"
+        + (" ⚠" if getattr(a, "warnings", None) else ""),
         "start": timezone.localtime(a.start).isoformat(),
         "end": timezone.localtime(a.end).isoformat(),
         "url": reverse("appointments:detail", args=[a.pk]),
@@ -132,6 +133,7 @@ def _event(a: Appointment, movable) -> dict:
             "therapistId": a.therapist_id,
             "room": a.room.name,
             "session": session,
+            "warnings": [w.text for w in getattr(a, "warnings", [])],
         },
     }
 
@@ -179,7 +181,7 @@ def events(request: HttpRequest) -> JsonResponse:
         start=start, end=end, therapist=therapist, room=_int(request.GET.get("room"))
     )
     movable = Appointment.UPCOMING_STATUSES
-    data = [_event(a, movable) for a in rows]
+    data = [_event(a, movable) for a in selectors.with_warnings(list(rows))]
     if request.GET.get("background") == "1":
         data += _background(start, end, therapist)
     return JsonResponse(data, safe=False)
@@ -238,9 +240,11 @@ def _with_urls(rows: list[Appointment]) -> list[Appointment]:
 def day_sheet(request: HttpRequest) -> HttpResponse:
     day = _date(request.GET.get("date")) or _today()
     rows = _with_urls(
-        list(
-            selectors.appointments_for_day(
-                day=day, therapist=_int(request.GET.get("therapist")), room=_int(request.GET.get("room"))
+        selectors.with_warnings(
+            list(
+                selectors.appointments_for_day(
+                    day=day, therapist=_int(request.GET.get("therapist")), room=_int(request.GET.get("room"))
+                )
             )
         )
     )
@@ -303,7 +307,11 @@ def _detail_context(appointment: Appointment, **extra) -> dict:
         ),
         "can_change": appointment.status in Appointment.UPCOMING_STATUSES,
     }
-    if appointment.status == Appointment.Status.CANCELLED and appointment.start > timezone.now():
+    if (
+        appointment.plan_id
+        and appointment.status == Appointment.Status.CANCELLED
+        and appointment.start > timezone.now()
+    ):
         context["waitlist_matches"] = selectors.waitlist_matches(
             start=appointment.start,
             end=appointment.end,
@@ -541,3 +549,30 @@ def waitlist_remove(request: HttpRequest, pk: int) -> HttpResponse:
     services.waitlist_remove(entry=get_object_or_404(WaitlistEntry, pk=pk))
     messages.success(request, "Removed from the waitlist.")
     return redirect("appointments:waitlist")
+
+
+def chart_evaluations(request: HttpRequest, patient: Patient) -> dict:
+    """The evaluations section of the patient chart (patients.chart): the
+    front desk books the first visit of a new patient; the therapist writes
+    the plan from it."""
+    visits = (
+        Appointment.objects.filter(patient=patient, kind=Appointment.Kind.EVALUATION)
+        .select_related("therapist", "room")
+        .order_by("-start")[:10]
+    )
+    today = _today()
+    rows = [
+        {
+            "visit": v,
+            "can_write_plan": not v.resulting_plan_id
+            and v.status not in (Appointment.Status.CANCELLED, Appointment.Status.NO_SHOW)
+            and local_date(v.start) <= today,
+        }
+        for v in visits
+    ]
+    return {
+        "patient": patient,
+        "rows": rows,
+        "can_book": has_role(request.user, *BOOKING),
+        "can_plan": has_role(request.user, *EVALUATION_PLAN),
+    }

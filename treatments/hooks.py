@@ -27,3 +27,20 @@ def on_plan_closed(hook: PlanHook) -> PlanHook:
 def plan_closed(**kwargs: Any) -> None:
     for hook in _ON_PLAN_CLOSED:
         hook(**kwargs)
+
+
+_ON_PLAN_CREATED: list[PlanHook] = []
+
+
+def on_plan_created(hook: PlanHook) -> PlanHook:
+    """Register `hook(plan=, user=, evaluation=)`, run when a plan is written
+    from an evaluation visit (scheduling links the visit to the plan, in the
+    same transaction: a refusal rolls the new plan back)."""
+    if hook not in _ON_PLAN_CREATED:
+        _ON_PLAN_CREATED.append(hook)
+    return hook
+
+
+def plan_created(**kwargs: Any) -> None:
+    for hook in _ON_PLAN_CREATED:
+        hook(**kwargs)

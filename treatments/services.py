@@ -198,15 +198,19 @@ def plan_create(
     user: AbstractBaseUser,
     data: Mapping[str, Any],
     confirm_out_of_range: bool = False,
+    evaluation: int | None = None,
 ) -> TreatmentPlan:
     """A draft plan. Session minutes and the minimum interval default per
-    modality; iontophoresis polarity defaults to the drug's charge."""
+    modality; iontophoresis polarity defaults to the drug's charge. Written
+    from an evaluation visit (its id), the visit is linked to the plan."""
     _only_plan_fields(data)
     rules = ClinicRules.current()
     plan = TreatmentPlan(patient=patient, created_by=user, status=TreatmentPlan.Status.DRAFT)
     _apply(plan, data, rules)
     _validate(plan, rules=rules, confirm_out_of_range=confirm_out_of_range, new_medication=True)
     plan.save()
+    if evaluation is not None:
+        hooks.plan_created(plan=plan, user=user, evaluation=evaluation)
     return plan
 
 

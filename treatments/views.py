@@ -74,6 +74,9 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(*CLINICAL)
 def plan_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=patient_pk)
+    # ?evaluation=<visit id>: the plan is written from that evaluation visit.
+    raw = request.GET.get("evaluation") or ""
+    evaluation = int(raw) if raw.isdigit() else None
     form = PlanForm(request.POST or None, rules=ClinicRules.current())
     if request.method == "POST" and form.is_valid():
         try:
@@ -82,6 +85,7 @@ def plan_create(request: HttpRequest, patient_pk: int) -> HttpResponse:
                 user=request.user,
                 data=form.service_data(),
                 confirm_out_of_range=form.cleaned_data["confirm_out_of_range"],
+                evaluation=evaluation,
             )
         except ValidationError as exc:
             _form_error(form, exc)
