@@ -11,6 +11,7 @@ urlpatterns = [
     path("resources/", views.resources, name="resources"),
     path("day/", views.day_sheet, name="day"),
     path("book/", views.book, name="book"),
+    path("new/", views.new_visit, name="new_visit"),
     path("evaluations/book/", views.evaluation_book, name="evaluation_book"),
     path("plans/<int:plan_pk>/series/", views.series, name="series"),
     path("<int:pk>/", views.detail, name="detail"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -26,6 +27,7 @@ from clinic.localtime import clinic_tz, local_date, local_day_bounds
 from clinic.models import ClinicRules
 from clinic.roles import has_role, role_required
 from patients.models import Patient
+from patients.selectors import patients_search
 from treatments.models import TreatmentPlan
 
 staff = role_required(*BOOKING)
@@ -64,6 +66,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
             "therapist": _int(request.GET.get("therapist")),
             "room": _int(request.GET.get("room")),
             "initial_date": _date(request.GET.get("date")),
+            "view": request.GET.get("view") if request.GET.get("view") in ("day", "week") else "",
         },
     )
 
@@ -196,7 +199,15 @@ def resources(request: HttpRequest) -> JsonResponse:
     if therapist:
         people = people.filter(pk=therapist)
     return JsonResponse(
-        [{"id": str(t.pk), "title": t.display_name, "eventColor": therapist_colour(t.pk)} for t in people],
+        [
+            {
+                "id": str(t.pk),
+                "title": t.display_name,
+                "eventColor": therapist_colour(t.pk),
+                "colourIndex": t.pk % len(THERAPIST_COLOURS),
+            }
+            for t in people
+        ],
         safe=False,
     )
 
@@ -576,3 +587,37 @@ def chart_evaluations(request: HttpRequest, patient: Patient) -> dict:
         "can_book": has_role(request.user, *BOOKING),
         "can_plan": has_role(request.user, *EVALUATION_PLAN),
     }
+
+
+@require_GET
+@staff
+def new_visit(request: HttpRequest) -> HttpResponse:
+    """From a click on an empty calendar slot (?start=&therapist=&room=):
+    find the patient, then book a session of an active plan or an evaluation,
+    with the form prefilled."""
+    start = _parse_bound(request.GET.get("start"))
+    query = (request.GET.get("q") or "").strip()
+    found = []
+    if query:
+        people = list(patients_search(query=query)[:20])
+        plans = TreatmentPlan.objects.filter(patient__in=people, status=TreatmentPlan.Status.ACTIVE).order_by(
+            "patient_id", "id"
+        )
+        by_patient: dict[int, list[TreatmentPlan]] = {}
+        for plan in plans:
+            by_patient.setdefault(plan.patient_id, []).append(plan)
+        found = [(person, by_patient.get(person.pk, [])) for person in people]
+    keep = {k: request.GET[k] for k in ("start", "therapist", "room") if request.GET.get(k)}
+    therapist = Therapist.objects.filter(pk=_int(request.GET.get("therapist"))).first()
+    return render(
+        request,
+        "appointments/new_visit.html",
+        {
+            "start": start,
+            "therapist": therapist,
+            "query": query,
+            "found": found,
+            "prefill": urlencode(keep),
+            "keep": keep,
+        },
+    )

@@ -229,6 +229,7 @@ MATRIX: dict[str, Row] = {
     "appointments:day": row(GET=STAFF),
     "appointments:book": row(query="plan={plan}", GET=STAFF),
     "appointments:evaluation_book": row(query="patient={patient}", GET=STAFF),
+    "appointments:new_visit": row(query="start=2030-01-07T10:00:00-05:00&q=a", GET=STAFF),
     "appointments:series": row("plan", GET=STAFF),
     "appointments:detail": row("appointment", GET=STAFF),
     "appointments:cancel": row("appointment", POST=(LOGIN, 400, 400, 400)),
