@@ -208,8 +208,13 @@ def series_preview(
             }
         )
     fixed = therapist is not None
-    dates = list(_series_dates(plan, schedule, local_start.date(), local_start.time(), remaining))
-    times = [(local_datetime(day, local_start.time()), moved) for day, moved in dates]
+    # Place the dates first (counting each in the plan's week, R5), then the therapists.
+    times = []
+    for day, moved in _series_dates(plan, schedule, local_start.date(), local_start.time(), remaining):
+        times.append((local_datetime(day, local_start.time()), moved))
+        schedule.plan_sessions.append((times[-1][0], -1))
+        schedule.plan_sessions.sort()
+    schedule.plan_sessions = [s for s in schedule.plan_sessions if s[1] != -1]
     slots = [(occ_start, occ_start + dt.timedelta(minutes=plan.session_minutes)) for occ_start, _ in times]
     if fixed:
         assigned: list[Therapist | None] = [therapist] * len(slots)

@@ -89,8 +89,10 @@ def test_a_reminder_whose_time_has_passed_is_not_planned(plan, therapist, room, 
 
 def test_series_booking_plans_rows_for_each_visit(plan, therapist, room, device, at):
     booked = services.series_book(plan=plan, start=at(0, "09:00"))
-    assert Reminder.objects.filter(kind=Kind.CONFIRMATION).count() == len(booked) == 6
-    assert Reminder.objects.filter(kind=Kind.REMINDER).count() == 6
+    # One confirmation lists the whole series; each visit keeps its reminder.
+    assert Reminder.objects.filter(kind=Kind.SERIES_CONFIRMATION).count() == 1
+    assert Reminder.objects.filter(kind=Kind.CONFIRMATION).count() == 0
+    assert Reminder.objects.filter(kind=Kind.REMINDER).count() == len(booked) == 6
 
 
 def test_a_second_row_for_the_same_slot_kind_and_offset_is_impossible(visit):
