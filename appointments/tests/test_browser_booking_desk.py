@@ -55,8 +55,8 @@ def test_new_patient_evaluation_with_visible_refusals(page):
 
     # The slot finder, grouped by day, then a valid time.
     tuesday = monday + dt.timedelta(days=1)
-    page.get_by_label("From").fill(tuesday.isoformat())
-    page.get_by_label("To").fill(tuesday.isoformat())
+    page.locator("#id_date_from").fill(tuesday.isoformat())
+    page.locator("#id_date_to").fill(tuesday.isoformat())
     page.get_by_label("Starting after").fill("10:00")
     page.get_by_label("Ending by").fill("12:00")
     page.get_by_role("button", name="Search").click()
@@ -124,10 +124,12 @@ def test_click_on_free_time_in_the_day_by_therapist_books_a_prefilled_session(pa
     page.goto(f"/schedule/?view=day&date={monday.isoformat()}")
     columns = page.locator(".resource-column")
     expect(columns).to_have_count(2)
-    expect(columns.nth(0).get_by_role("heading", name=people["therapist"].display_name)).to_be_visible()
+    theo = page.get_by_role("region", name=people["therapist"].display_name)
+    expect(theo.get_by_role("heading", name=people["therapist"].display_name)).to_be_visible()
     assert_accessible(page)
     # Click Tess's 10:00 line.
-    lane = columns.nth(1).locator('td.fc-timegrid-slot-lane[data-time="10:00:00"]')
+    column = page.get_by_role("region", name="Tess Second, PT")
+    lane = column.locator('td.fc-timegrid-slot-lane[data-time="10:00:00"]')
     lane.click()
     page.wait_for_url(re.compile(r"/schedule/new/"))
     expect(page.get_by_role("heading", name=re.compile("with Tess Second"))).to_be_visible()
@@ -178,7 +180,7 @@ def test_a_named_therapist_binds_the_series_and_the_preview_says_where_not(page)
     people = staff()
     plan = patient_plan("Bea", "Binding")
     monday = next_monday()
-    tuesday_next = monday + dt.timedelta(days=3)
+    tuesday_next = monday + dt.timedelta(days=4)  # the series' second session (Mon, Fri, …)
     TherapistException.objects.create(
         therapist=people["therapist"],
         kind=TherapistException.Kind.LEAVE,

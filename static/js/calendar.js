@@ -122,7 +122,9 @@ document.addEventListener("DOMContentLoaded", () => {
       const warnings = (p.warnings || []).join("; ");
       info.el.title = `${info.event.title}\n${p.therapist} · ${p.room} · ${p.session} · ${p.statusLabel}` +
         (warnings ? `\n${warnings}` : "");
-      info.el.setAttribute("aria-label", info.el.title.replace(/\n/g, ". "));
+      // The accessible name starts with the visible text (axe: label-content-name-mismatch).
+      const details = `${p.therapist} · ${p.room} · ${p.session} · ${p.statusLabel}` + (warnings ? ` · ${warnings}` : "");
+      info.el.setAttribute("aria-label", `${info.el.textContent.trim()} · ${details}`);
     },
     eventDrop: onDrop,
   };
