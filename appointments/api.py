@@ -262,6 +262,8 @@ class SeriesOccurrenceSerializer(serializers.Serializer):
     codes = serializers.ListField(
         child=serializers.CharField(), help_text="The rule codes behind the reason (e.g. R5.week)."
     )
+    moved = serializers.CharField(help_text="Why the session is not where the requested pattern put it.")
+    therapist_note = serializers.CharField(help_text="Why it is with another therapist than the series'.")
 
 
 class BookSeriesView(APIView):

@@ -234,3 +234,16 @@ def test_calendar_with_every_status_is_accessible(page):
         assert_accessible(page)
     page.goto(f"/schedule/day/?date={day.isoformat()}")
     assert_accessible(page)
+
+
+def test_a_refused_plan_is_visible_in_the_summary_and_by_the_field(page):
+    staff()
+    patient = patient_plan("Pia", "Planform").patient
+    login(page, "therapist")
+    page.goto(f"/plans/new/{patient.pk}/")
+    page.get_by_role("button", name=re.compile("^Save")).click()
+    summary = page.locator("[data-error-summary]")
+    expect(summary).to_be_visible()
+    expect(page.locator(".invalid-feedback").first).to_be_visible()
+    assert summary.locator("li").count() >= 1
+    assert_accessible(page)

@@ -128,6 +128,7 @@ def test_preview_says_how_many_prescribed_sessions_lie_beyond_the_authorization(
         format="json",
     )
     assert response.status_code == 200
+    assert len(response.json()) == 4 and {"moved", "therapist_note"} <= set(response.json()[0])
 
 
 def test_binding_therapist_conflict_through_the_service_books_nothing(plan, two, at):
