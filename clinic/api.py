@@ -8,6 +8,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from clinic.access import FieldPolicy
 from clinic.auth import lockout_response
 from clinic.exceptions import Locked, SchedulingConflict
 from clinic.rule_codes import codes_of
@@ -56,3 +57,28 @@ class TokenView(ObtainAuthToken):
             ):
                 return lockout_response(request._request)
             raise
+
+
+class RoleScopedFieldsMixin:
+    """A serializer whose fields follow a `FieldPolicy` (clinic.access): a
+    reader outside the policy's full roles gets only its shared fields. The
+    reader is the request's user; without a request nothing clinical goes
+    out (fail closed), so views pass `context={"request": request}`."""
+
+    field_policy: FieldPolicy
+    # OpenAPI component name → policy: the schema marks hidden fields optional.
+    scoped_components: dict[str, FieldPolicy] = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        policy = getattr(cls, "field_policy", None)
+        if policy is not None:
+            RoleScopedFieldsMixin.scoped_components[cls.__name__.removesuffix("Serializer")] = policy
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if self.field_policy.sees_all(user):
+            return data
+        return {name: data[name] for name in self.field_policy.readable(user, data)}
