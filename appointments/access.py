@@ -6,24 +6,29 @@ devices) are written by clinic admins; resending a patient email is the
 front desk's (therapists read the log only). `has_role` lets clinic admins
 pass every check."""
 
-from clinic.access import ADMIN, STAFF, AdminPermission, StaffPermission
+from clinic.access import ADMIN, CLINICAL, STAFF, AdminPermission, StaffPermission
 from clinic.roles import HasRole, Role
 
 BOOKING = STAFF
 RESOURCES = ADMIN
 MESSAGE_LOG = STAFF
 RESEND = (Role.FRONT_DESK,)
+# A therapist's own calendar feed (its URL and rotating it): the therapist's.
+CALENDAR_FEED = CLINICAL
 
 BookingPermission = StaffPermission
 ResendPermission = HasRole.for_roles(*RESEND)
+CalendarFeedPermission = HasRole.for_roles(*CALENDAR_FEED)
 
 __all__ = [
     "BOOKING",
+    "CALENDAR_FEED",
     "MESSAGE_LOG",
     "RESEND",
     "RESOURCES",
     "AdminPermission",
     "BookingPermission",
+    "CalendarFeedPermission",
     "ResendPermission",
     "StaffPermission",
 ]

@@ -18,7 +18,7 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.views import APIView
 
 from appointments import selectors, services
-from appointments.access import AdminPermission, BookingPermission, StaffPermission
+from appointments.access import AdminPermission, BookingPermission, CalendarFeedPermission, StaffPermission
 from appointments.feeds import therapist_feed
 from appointments.models import Appointment, Device, Room, Therapist
 from appointments.reminders_api import register as register_reminders
@@ -303,6 +303,29 @@ class SlotView(APIView):
         return Response({"results": SlotSerializer(slots, many=True).data})
 
 
+class CalendarFeedSerializer(serializers.Serializer):
+    url = serializers.CharField(read_only=True, help_text="The feed's URL; its token is the credential.")
+
+
+class MyCalendarFeedView(APIView):
+    """GET me/calendar-feed/ — the signed-in therapist's feed URL; POST
+    replaces its token (the old URL answers 403 at once)."""
+
+    permission_classes = [CalendarFeedPermission]
+
+    def _therapist(self, request) -> Therapist:
+        return get_object_or_404(Therapist, user=request.user)
+
+    @extend_schema(request=None, responses=CalendarFeedSerializer)
+    def get(self, request):
+        return Response({"url": services.calendar_feed_url(therapist=self._therapist(request))})
+
+    @extend_schema(request=None, responses=CalendarFeedSerializer, summary="Replace the feed's token")
+    def post(self, request):
+        therapist = services.calendar_feed_rotate(therapist=self._therapist(request))
+        return Response({"url": services.calendar_feed_url(therapist=therapist)})
+
+
 def register(router: DefaultRouter) -> list:
     router.register("therapists", TherapistViewSet, basename="therapist")
     router.register("rooms", RoomViewSet, basename="room")
@@ -313,4 +336,5 @@ def register(router: DefaultRouter) -> list:
         path("plans/<int:pk>/book-series/", BookSeriesView.as_view(), name="plan-book-series"),
         path("slots/", SlotView.as_view(), name="slots"),
         path("calendar.ics", therapist_feed, name="calendar-feed"),
+        path("me/calendar-feed/", MyCalendarFeedView.as_view(), name="my-calendar-feed"),
     ]

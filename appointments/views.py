@@ -17,7 +17,7 @@ from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_POST
 
 from appointments import selectors, services
-from appointments.access import BOOKING
+from appointments.access import BOOKING, CALENDAR_FEED
 from appointments.forms import BookForm, CancelForm, RescheduleForm, SeriesForm, SlotSearchForm, WaitlistForm
 from appointments.models import Appointment, Room, Therapist, WaitlistEntry
 from clinic.forms import add_service_errors
@@ -399,3 +399,18 @@ def waitlist_remove(request: HttpRequest, pk: int) -> HttpResponse:
     services.waitlist_remove(entry=get_object_or_404(WaitlistEntry, pk=pk))
     messages.success(request, "Removed from the waitlist.")
     return redirect("appointments:waitlist")
+
+
+# -- the therapist's own calendar feed ------------------------------------------
+@require_POST
+@role_required(*CALENDAR_FEED)
+def calendar_feed_rotate(request: HttpRequest) -> HttpResponse:
+    """Replace the signed-in therapist's feed token (dashboard button)."""
+    therapist = get_object_or_404(Therapist, user=request.user)
+    services.calendar_feed_rotate(therapist=therapist)
+    messages.success(
+        request,
+        "Your calendar feed has a new address. The old one no longer works: "
+        "subscribe your calendar app to the new one.",
+    )
+    return redirect("home")

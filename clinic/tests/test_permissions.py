@@ -242,6 +242,7 @@ MATRIX: dict[str, Row] = {
     "appointments:messages": row("appointment", GET=STAFF),
     "appointments:patient_messages": row("patient", GET=STAFF),
     "appointments:message_resend": row("reminder", POST=(LOGIN, 302, 403, 302)),
+    "appointments:calendar_feed_rotate": row(POST=(LOGIN, 403, 302, 404), GET=(LOGIN, 405, 405, 405)),
     "appointments:waitlist": row(GET=STAFF),
     "appointments:waitlist_add": row(GET=STAFF),
     "appointments:waitlist_remove": row("waitlist", POST=(LOGIN, 302, 302, 302)),
@@ -251,6 +252,8 @@ MATRIX: dict[str, Row] = {
     "api:docs": row(GET=API_STAFF),
     "api:token": row(POST=(400, 400, 400, 400)),  # public: the empty body is refused
     "api:calendar-feed": row(GET=(403, 403, 403, 403)),  # its token is the credential; none given
+    # the therapist's own feed; a clinic admin who is not a therapist has none
+    "api:my-calendar-feed": row(GET=(401, 403, 200, 404), POST=(401, 403, 200, 404)),
     "api:user-list": row(GET=API_ADMIN, POST=(401, 403, 403, 400)),
     "api:user-detail": row({"pk": "{users[front_desk]}"}, GET=API_ADMIN),
     "api:patient-list": row(GET=API_STAFF, POST=(401, 400, 400, 400)),
