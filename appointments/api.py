@@ -22,7 +22,7 @@ from appointments.access import AdminPermission, BookingPermission, CalendarFeed
 from appointments.feeds import therapist_feed
 from appointments.models import Appointment, Device, Room, Therapist
 from appointments.reminders_api import register as register_reminders
-from clinic.localtime import local_day_bounds
+from clinic.localtime import local_day_bounds, validate_date_range
 from clinic.roles import HasRole
 from treatments.models import TreatmentPlan
 
@@ -97,6 +97,7 @@ class AppointmentSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["cancel_reason"]
         extra_kwargs = {
+            "start": {"validators": [validate_date_range]},
             "therapist": {"required": False, "allow_null": True},
             "room": {"required": False, "allow_null": True},
             "device": {"required": False, "allow_null": True},
@@ -107,8 +108,16 @@ class AppointmentSerializer(serializers.ModelSerializer):
 
 
 class AppointmentFilter(filters.FilterSet):
-    date_from = filters.DateFilter(method="filter_date_from", help_text="YYYY-MM-DD, clinic time, inclusive")
-    date_to = filters.DateFilter(method="filter_date_to", help_text="YYYY-MM-DD, clinic time, inclusive")
+    date_from = filters.DateFilter(
+        method="filter_date_from",
+        help_text="YYYY-MM-DD, clinic time, inclusive",
+        validators=[validate_date_range],
+    )
+    date_to = filters.DateFilter(
+        method="filter_date_to",
+        help_text="YYYY-MM-DD, clinic time, inclusive",
+        validators=[validate_date_range],
+    )
     status = filters.ChoiceFilter(choices=Appointment.Status.choices)
 
     class Meta:
@@ -127,7 +136,7 @@ class CancelSerializer(serializers.Serializer):
 
 
 class RescheduleSerializer(serializers.Serializer):
-    start = serializers.DateTimeField()
+    start = serializers.DateTimeField(validators=[validate_date_range])
     therapist = serializers.PrimaryKeyRelatedField(queryset=Therapist.objects.all(), required=False)
     room = serializers.PrimaryKeyRelatedField(queryset=Room.objects.all(), required=False)
 
@@ -201,7 +210,9 @@ class AppointmentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
 
 # -- series and slots ------------------------------------------------------------
 class BookSeriesSerializer(serializers.Serializer):
-    start = serializers.DateTimeField(help_text="First session; later ones keep its local time of day.")
+    start = serializers.DateTimeField(
+        help_text="First session; later ones keep its local time of day.", validators=[validate_date_range]
+    )
     therapist = serializers.PrimaryKeyRelatedField(queryset=Therapist.objects.all(), required=False)
     allow_partial = serializers.BooleanField(
         default=False, help_text="Book what fits instead of all-or-nothing."
@@ -264,8 +275,8 @@ class SlotSerializer(serializers.Serializer):
 
 class SlotQuerySerializer(serializers.Serializer):
     plan = serializers.PrimaryKeyRelatedField(queryset=TreatmentPlan.objects.select_related("patient"))
-    date_from = serializers.DateField()
-    date_to = serializers.DateField()
+    date_from = serializers.DateField(validators=[validate_date_range])
+    date_to = serializers.DateField(validators=[validate_date_range])
     therapist = serializers.IntegerField(required=False)
 
     def validate(self, attrs):

@@ -39,6 +39,10 @@ def exception_handler(exc, context):
         exc = ValidationError(_with_codes(_django_error_detail(exc), exc))
     elif isinstance(exc, PermissionDenied):
         return Response({"detail": "You do not have permission to do this."}, status=403)
+    elif isinstance(exc, OverflowError):
+        # The last line behind the fields' own range checks (clinic.localtime):
+        # a value the server cannot represent is the client's error, not ours.
+        return Response({"detail": "A date or number is out of the range the clinic can store."}, status=400)
     return drf_exception_handler(exc, context)
 
 
