@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from clinic.api import RoleScopedFieldsMixin
+from clinic.api import RoleScopedFieldsMixin, StrictBooleanFilter
 from clinic.roles import HasRole
 from patients.models import Patient
 from treatments import services
@@ -56,7 +56,7 @@ class MedicationSerializer(serializers.ModelSerializer):
 
 class MedicationFilter(django_filters.FilterSet):
     modality = django_filters.ChoiceFilter(choices=Modality.choices, method="filter_modality")
-    active = django_filters.BooleanFilter(field_name="is_active")
+    active = StrictBooleanFilter(field_name="is_active")
 
     class Meta:
         model = Medication
