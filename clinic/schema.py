@@ -5,6 +5,8 @@ outside the policy does not receive them."""
 
 from __future__ import annotations
 
+from clinic.api import RoleScopedFieldsMixin
+
 STRINGS = {"type": "array", "items": {"type": "string"}}
 CODES = {**STRINGS, "description": "Stable codes of the rules broken (clinic.rule_codes), e.g. R2.hours."}
 
@@ -64,8 +66,6 @@ WRITES = {"post", "put", "patch", "delete"}
 
 
 def document_errors(result: dict, generator, request, public) -> dict:
-    from clinic.api import RoleScopedFieldsMixin
-
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas.update(SCHEMAS)
     for path, operations in result.get("paths", {}).items():
