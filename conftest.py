@@ -41,6 +41,15 @@ def _service_markers(request):
         pytest.skip(reason)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate-limit counters (clinic.ratelimit) live in the cache: each test
+    starts with none, so one test's requests never throttle the next's."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def redis_url() -> str:
     _require("redis")

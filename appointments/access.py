@@ -15,18 +15,23 @@ MESSAGE_LOG = STAFF
 RESEND = (Role.FRONT_DESK,)
 # Writing the plan from an evaluation visit is a therapist's act.
 EVALUATION_PLAN = CLINICAL
+# A therapist's own calendar feed (its URL and rotating it): the therapist's.
+CALENDAR_FEED = CLINICAL
 
 BookingPermission = StaffPermission
 ResendPermission = HasRole.for_roles(*RESEND)
+CalendarFeedPermission = HasRole.for_roles(*CALENDAR_FEED)
 
 __all__ = [
     "BOOKING",
     "EVALUATION_PLAN",
+    "CALENDAR_FEED",
     "MESSAGE_LOG",
     "RESEND",
     "RESOURCES",
     "AdminPermission",
     "BookingPermission",
+    "CalendarFeedPermission",
     "ResendPermission",
     "StaffPermission",
 ]

@@ -18,11 +18,11 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.views import APIView
 
 from appointments import selectors, services
-from appointments.access import AdminPermission, BookingPermission, StaffPermission
+from appointments.access import AdminPermission, BookingPermission, CalendarFeedPermission, StaffPermission
 from appointments.feeds import therapist_feed
 from appointments.models import Appointment, Device, Room, Therapist
 from appointments.reminders_api import register as register_reminders
-from clinic.localtime import local_day_bounds
+from clinic.localtime import local_day_bounds, validate_date_range
 from clinic.roles import HasRole
 from patients.models import Patient
 from treatments.models import TreatmentPlan
@@ -109,6 +109,7 @@ class AppointmentSerializer(serializers.ModelSerializer):
         read_only_fields = ["cancel_reason"]
         extra_kwargs = {
             "plan": {"required": False, "allow_null": True},
+            "start": {"validators": [validate_date_range]},
             "therapist": {"required": False, "allow_null": True},
             "room": {"required": False, "allow_null": True},
             "device": {"required": False, "allow_null": True},
@@ -139,8 +140,16 @@ class AppointmentSerializer(serializers.ModelSerializer):
 
 
 class AppointmentFilter(filters.FilterSet):
-    date_from = filters.DateFilter(method="filter_date_from", help_text="YYYY-MM-DD, clinic time, inclusive")
-    date_to = filters.DateFilter(method="filter_date_to", help_text="YYYY-MM-DD, clinic time, inclusive")
+    date_from = filters.DateFilter(
+        method="filter_date_from",
+        help_text="YYYY-MM-DD, clinic time, inclusive",
+        validators=[validate_date_range],
+    )
+    date_to = filters.DateFilter(
+        method="filter_date_to",
+        help_text="YYYY-MM-DD, clinic time, inclusive",
+        validators=[validate_date_range],
+    )
     status = filters.ChoiceFilter(choices=Appointment.Status.choices)
 
     class Meta:
@@ -159,7 +168,7 @@ class CancelSerializer(serializers.Serializer):
 
 
 class RescheduleSerializer(serializers.Serializer):
-    start = serializers.DateTimeField()
+    start = serializers.DateTimeField(validators=[validate_date_range])
     therapist = serializers.PrimaryKeyRelatedField(queryset=Therapist.objects.all(), required=False)
     room = serializers.PrimaryKeyRelatedField(queryset=Room.objects.all(), required=False)
 
@@ -242,7 +251,9 @@ class AppointmentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
 
 # -- series and slots ------------------------------------------------------------
 class BookSeriesSerializer(serializers.Serializer):
-    start = serializers.DateTimeField(help_text="First session; later ones keep its local time of day.")
+    start = serializers.DateTimeField(
+        help_text="First session; later ones keep its local time of day.", validators=[validate_date_range]
+    )
     therapist = serializers.PrimaryKeyRelatedField(queryset=Therapist.objects.all(), required=False)
     allow_partial = serializers.BooleanField(
         default=False, help_text="Book what fits instead of all-or-nothing."
@@ -325,8 +336,8 @@ class SlotQuerySerializer(serializers.Serializer):
         queryset=TreatmentPlan.objects.select_related("patient"), required=False
     )
     patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects.all(), required=False)
-    date_from = serializers.DateField()
-    date_to = serializers.DateField()
+    date_from = serializers.DateField(validators=[validate_date_range])
+    date_to = serializers.DateField(validators=[validate_date_range])
     therapist = serializers.PrimaryKeyRelatedField(queryset=Therapist.objects.all(), required=False)
     after = serializers.TimeField(required=False, input_formats=["%H:%M"], help_text="HH:MM, clinic time")
     before = serializers.TimeField(required=False, input_formats=["%H:%M"], help_text="HH:MM, clinic time")
@@ -396,6 +407,29 @@ class SlotView(APIView):
         )
 
 
+class CalendarFeedSerializer(serializers.Serializer):
+    url = serializers.CharField(read_only=True, help_text="The feed's URL; its token is the credential.")
+
+
+class MyCalendarFeedView(APIView):
+    """GET me/calendar-feed/ — the signed-in therapist's feed URL; POST
+    replaces its token (the old URL answers 403 at once)."""
+
+    permission_classes = [CalendarFeedPermission]
+
+    def _therapist(self, request) -> Therapist:
+        return get_object_or_404(Therapist, user=request.user)
+
+    @extend_schema(request=None, responses=CalendarFeedSerializer)
+    def get(self, request):
+        return Response({"url": services.calendar_feed_url(therapist=self._therapist(request))})
+
+    @extend_schema(request=None, responses=CalendarFeedSerializer, summary="Replace the feed's token")
+    def post(self, request):
+        therapist = services.calendar_feed_rotate(therapist=self._therapist(request))
+        return Response({"url": services.calendar_feed_url(therapist=therapist)})
+
+
 def register(router: DefaultRouter) -> list:
     router.register("therapists", TherapistViewSet, basename="therapist")
     router.register("rooms", RoomViewSet, basename="room")
@@ -406,4 +440,5 @@ def register(router: DefaultRouter) -> list:
         path("plans/<int:pk>/book-series/", BookSeriesView.as_view(), name="plan-book-series"),
         path("slots/", SlotView.as_view(), name="slots"),
         path("calendar.ics", therapist_feed, name="calendar-feed"),
+        path("me/calendar-feed/", MyCalendarFeedView.as_view(), name="my-calendar-feed"),
     ]

@@ -10,13 +10,17 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from icalendar import Calendar, Event
 
 from appointments.models import Appointment, Therapist
+from clinic.ratelimit import CALENDAR_FEED_LIMIT, rate_limit
 
 
 @login_not_required
+@never_cache
+@rate_limit("calendar-feed", limit=CALENDAR_FEED_LIMIT)
 @require_GET
 def therapist_feed(request: HttpRequest) -> HttpResponse:
     token = request.GET.get("token", "")

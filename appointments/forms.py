@@ -3,7 +3,7 @@ import datetime as dt
 from django import forms
 
 from appointments.models import Room, Therapist, WaitlistEntry
-from clinic.localtime import clinic_tz
+from clinic.localtime import OUT_OF_RANGE, clinic_tz, date_in_range, validate_date_range
 
 
 class LabelledSplitDateTimeWidget(forms.SplitDateTimeWidget):
@@ -37,6 +37,8 @@ class LocalDateTimeField(forms.SplitDateTimeField):
 
     def compress(self, data_list):
         value = super().compress(data_list)
+        if value and not date_in_range(value):  # before converting: year 1 would overflow
+            raise forms.ValidationError(OUT_OF_RANGE, code="date_range")
         return value.astimezone(clinic_tz()) if value else value
 
 
@@ -60,8 +62,12 @@ class BookForm(forms.Form):
 
 
 class SlotSearchForm(forms.Form):
-    date_from = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(
+        label="From", widget=forms.DateInput(attrs={"type": "date"}), validators=[validate_date_range]
+    )
+    date_to = forms.DateField(
+        label="To", widget=forms.DateInput(attrs={"type": "date"}), validators=[validate_date_range]
+    )
     therapist = forms.ModelChoiceField(
         queryset=Therapist.objects.filter(is_active=True), required=False, empty_label="Any"
     )

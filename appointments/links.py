@@ -19,6 +19,7 @@ from appointments.reminders.content import clinic_context, when
 from appointments.reminders.tokens import LinkExpired, LinkInvalid, make_token, read_token
 from appointments.selectors import with_session_number
 from clinic.models import ClinicRules
+from clinic.ratelimit import SIGNED_LINK_LIMIT, rate_limit
 from treatments.models import Modality
 
 CANCEL_REASON = "Cancelled by patient via email link"
@@ -79,6 +80,7 @@ def _context(appointment: Appointment, token: str, **extra) -> dict:
 
 @login_not_required
 @never_cache
+@rate_limit("signed-link", limit=SIGNED_LINK_LIMIT)
 @require_GET
 def detail(request: HttpRequest, token: str) -> HttpResponse:
     try:
@@ -90,6 +92,7 @@ def detail(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_not_required
 @never_cache
+@rate_limit("signed-link", limit=SIGNED_LINK_LIMIT)
 @require_http_methods(["GET", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     try:
@@ -109,6 +112,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_not_required
 @never_cache
+@rate_limit("signed-link", limit=SIGNED_LINK_LIMIT)
 @require_http_methods(["GET", "POST"])
 def cancel(request: HttpRequest, token: str) -> HttpResponse:
     try:

@@ -20,6 +20,7 @@ urlpatterns = [
     path("<int:pk>/move/", views.move, name="move"),
     path("<int:pk>/check-in/", views.check_in, name="check_in"),
     path("<int:pk>/no-show/", views.no_show, name="no_show"),
+    path("calendar-feed/rotate/", views.calendar_feed_rotate, name="calendar_feed_rotate"),
     path("waitlist/", views.waitlist, name="waitlist"),
     path("waitlist/add/", views.waitlist_add, name="waitlist_add"),
     path("waitlist/<int:pk>/remove/", views.waitlist_remove, name="waitlist_remove"),

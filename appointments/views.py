@@ -18,12 +18,12 @@ from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_POST
 
 from appointments import selectors, services
-from appointments.access import BOOKING, EVALUATION_PLAN
+from appointments.access import BOOKING, CALENDAR_FEED, EVALUATION_PLAN
 from appointments.availability import Schedule
 from appointments.forms import BookForm, CancelForm, RescheduleForm, SeriesForm, SlotSearchForm, WaitlistForm
 from appointments.models import Appointment, Room, Therapist, WaitlistEntry
 from clinic.forms import add_service_errors
-from clinic.localtime import clinic_tz, local_date, local_day_bounds
+from clinic.localtime import clinic_tz, date_in_range, local_date, local_day_bounds
 from clinic.models import ClinicRules
 from clinic.roles import has_role, role_required
 from patients.models import Patient
@@ -48,9 +48,10 @@ def _when(moment: dt.datetime) -> str:
 
 def _date(value: str | None) -> dt.date | None:
     try:
-        return parse_date(value or "")
+        day = parse_date(value or "")
     except ValueError:  # well formed but impossible, e.g. 2026-02-30
         return None
+    return day if day is not None and date_in_range(day) else None
 
 
 # -- calendar ----------------------------------------------------------------
@@ -72,12 +73,19 @@ def calendar(request: HttpRequest) -> HttpResponse:
 
 
 def _parse_bound(value: str | None) -> dt.datetime | None:
+    """An ISO date or datetime; None (→ 400) when malformed, impossible
+    (2030-02-30, an offset of +25:00) or outside the dates the schedule holds."""
     if not value:
         return None
-    moment = parse_datetime(value.replace(" ", "+"))
-    if moment is None:
-        day = parse_date(value[:10])
-        return local_day_bounds(day)[0] if day else None
+    try:
+        moment = parse_datetime(value.replace(" ", "+"))
+        if moment is None:
+            day = _date(value[:10])
+            return local_day_bounds(day)[0] if day else None
+    except ValueError:
+        return None
+    if not date_in_range(moment):
+        return None
     return moment if timezone.is_aware(moment) else moment.replace(tzinfo=clinic_tz())
 
 
@@ -621,3 +629,18 @@ def new_visit(request: HttpRequest) -> HttpResponse:
             "keep": keep,
         },
     )
+
+
+# -- the therapist's own calendar feed ------------------------------------------
+@require_POST
+@role_required(*CALENDAR_FEED)
+def calendar_feed_rotate(request: HttpRequest) -> HttpResponse:
+    """Replace the signed-in therapist's feed token (dashboard button)."""
+    therapist = get_object_or_404(Therapist, user=request.user)
+    services.calendar_feed_rotate(therapist=therapist)
+    messages.success(
+        request,
+        "Your calendar feed has a new address. The old one no longer works: "
+        "subscribe your calendar app to the new one.",
+    )
+    return redirect("home")

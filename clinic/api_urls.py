@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from appointments.api import register as register_appointments
 from clinic.api import TokenView
+from clinic.ratelimit import TOKEN_LIMIT, rate_limit
 from clinic.users_api import register as register_users
 from notes.api import urls as note_urls
 from patients.api import register as register_patients
@@ -18,7 +19,7 @@ register_treatments(router)
 extra_patterns = register_appointments(router)
 
 urlpatterns = [
-    path("auth/token/", TokenView.as_view(), name="token"),
+    path("auth/token/", rate_limit("api-token", limit=TOKEN_LIMIT)(TokenView.as_view()), name="token"),
     *extra_patterns,
     *note_urls(),
     *router.urls,

@@ -9,8 +9,8 @@ import datetime as dt
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from appointments import selectors
-from appointments.models import Appointment, Device
+from appointments import selectors, services
+from appointments.models import Appointment, Device, Therapist
 from clinic.localtime import local_date, local_day_bounds
 from clinic.roles import Role, roles_of
 from notes.models import SessionNote
@@ -58,9 +58,11 @@ def therapist_dashboard(*, user, now: dt.datetime | None = None) -> dict:
         .filter(given)
         .filter(Q(note__isnull=True) | Q(note__status=SessionNote.Status.DRAFT))
     )
+    me = Therapist.objects.filter(user=user).first()
     return {
         "today": today,
         "my_day": my_day,
+        "calendar_feed_url": services.calendar_feed_url(therapist=me) if me else "",
         "unsigned": list(selectors.appointment_list(unsigned).order_by("start", "id")[:UNSIGNED_SHOWN]),
         "unsigned_count": unsigned.count(),
     }

@@ -43,3 +43,25 @@ def week_key(moment: dt.datetime) -> tuple[int, int]:
     """The calendar week (ISO, Monday first) of an instant, in clinic time."""
     iso = local_date(moment).isocalendar()
     return iso.year, iso.week
+
+
+# The dates the schedule can hold: far enough for any visit, expiry or birth
+# date, near enough that a day's bounds, a week or a series of sessions never
+# leave what Python's datetime can represent (years 1–9999): a date outside
+# is the user's input error (400), never an OverflowError (500).
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2999, 12, 31)
+OUT_OF_RANGE = "Enter a date between 1900 and 2999."
+
+
+def date_in_range(value: dt.date | dt.datetime) -> bool:
+    day = value.date() if isinstance(value, dt.datetime) else value
+    return EARLIEST_DATE <= day <= LATEST_DATE
+
+
+def validate_date_range(value: dt.date | dt.datetime) -> None:
+    """A field validator (forms, DRF, django-filter): 400 with the field's error."""
+    from django.core.exceptions import ValidationError
+
+    if value is not None and not date_in_range(value):
+        raise ValidationError(OUT_OF_RANGE, code="date_range")

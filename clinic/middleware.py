@@ -54,3 +54,39 @@ def _start_idle_clock(sender, request, user, **kwargs) -> None:
     # Logging in is activity: the first page after it need not save the session again.
     if request is not None and hasattr(request, "session"):
         request.session[IdleTimeoutMiddleware.KEY] = int(time.time())
+
+
+# Browser features no page of ours uses: a page (or a script injected into
+# one) cannot ask for them.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(), camera=(), display-capture=(), encrypted-media=(), "
+    "fullscreen=(self), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
+    "midi=(), payment=(), picture-in-picture=(), publickey-credentials-get=(), "
+    "screen-wake-lock=(), serial=(), usb=(), xr-spatial-tracking=()"
+)
+
+
+class PrivateResponseMiddleware:
+    """Every answer Django renders is private: `Cache-Control: no-store` (and
+    `Pragma: no-cache` for old proxies), so a shared front-desk browser or a
+    proxy keeps no health data. An authenticated response gets it whatever
+    the view said; a public one (the login page, /healthz, the favicon) keeps
+    a Cache-Control its view chose. Static files never reach this middleware
+    (WhiteNoise answers them first, with their long cache).
+
+    Token-authenticated API calls are seen as authenticated too: DRF sets
+    the user on the underlying request when it authenticates."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        authenticated = bool(user is not None and user.is_authenticated)
+        if authenticated or not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "no-store, max-age=0, private"
+        if "no-store" in response["Cache-Control"]:
+            response["Pragma"] = "no-cache"
+        response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        return response

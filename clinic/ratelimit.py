@@ -21,7 +21,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 logger = logging.getLogger(__name__)
@@ -53,8 +53,20 @@ def hit(*, scope: str, key: str, limit: int, period: int) -> bool:
         return True
 
 
+# The limits of the views a token alone opens, per client address and minute.
+# A patient's visit to their link is a handful of requests; a calendar app
+# polls every few minutes; a script guessing tokens is stopped within a minute.
+SIGNED_LINK_LIMIT = 20  # /r/… (every link page together)
+CALENDAR_FEED_LIMIT = 20  # calendar.ics
+TOKEN_LIMIT = 10  # POST /api/v1/auth/token/ (django-axes also locks the account)
+TOO_MANY = "Too many requests. Please wait a minute and try again."
+
+
 def too_many_requests(request: HttpRequest, *, retry_after: int) -> HttpResponse:
-    response = render(request, "429.html", status=429)
+    if request.path_info.startswith("/api/"):
+        response: HttpResponse = JsonResponse({"detail": TOO_MANY}, status=429)
+    else:
+        response = render(request, "429.html", status=429)
     response["Retry-After"] = str(retry_after)
     return response
 
@@ -68,7 +80,8 @@ def rate_limit(scope: str, *, limit: int, period: int = 60, key: Callable[[HttpR
         def wrapper(request: HttpRequest, *args, **kwargs):
             who = key(request) if key else client_address(request)
             if not hit(scope=scope, key=who, limit=limit, period=period):
-                return too_many_requests(request, retry_after=period)
+                # Seconds until the window turns over: then the count starts again.
+                return too_many_requests(request, retry_after=period - int(time.time()) % period)
             return view(request, *args, **kwargs)
 
         return wrapper

@@ -6,7 +6,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
-from django.views.decorators.cache import never_cache
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET, require_POST
 from kombu import Connection
 
@@ -61,18 +61,29 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html", {"role": role_of(request.user), **dashboard_for(request.user)})
 
 
+def _is_api(request: HttpRequest) -> bool:
+    return request.path_info.startswith("/api/")
+
+
 @login_not_required
 def error_403(request: HttpRequest, exception=None) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse({"detail": "You do not have permission to do this."}, status=403)
     return render(request, "403.html", status=403)
 
 
 @login_not_required
 def error_404(request: HttpRequest, exception=None) -> HttpResponse:
+    # An API client gets the API's error shape, never an HTML page.
+    if _is_api(request):
+        return JsonResponse({"detail": "Not found."}, status=404)
     return render(request, "404.html", status=404)
 
 
 @login_not_required
 def error_500(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse({"detail": "Server error."}, status=500)
     # No request context: the database may be what failed.
     body = loader.get_template("500.html").render({"CLINIC_NAME": settings.CLINIC_NAME})
     return HttpResponseServerError(body)
@@ -84,3 +95,14 @@ def keepalive(request: HttpRequest) -> HttpResponse:
     """The idle-logout warning's "stay signed in": the request itself counts
     as activity (clinic.middleware.IdleTimeoutMiddleware)."""
     return HttpResponse(status=204)
+
+
+FAVICON = settings.BASE_DIR / "static" / "img" / "favicon.ico"
+
+
+@login_not_required
+@require_GET
+@cache_control(public=True, max_age=86400)
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on every site whatever the page links."""
+    return HttpResponse(FAVICON.read_bytes(), content_type="image/x-icon")

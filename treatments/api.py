@@ -10,10 +10,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
+from clinic.api import RoleScopedFieldsMixin, StrictBooleanFilter
 from clinic.roles import HasRole
 from patients.models import Patient
 from treatments import services
-from treatments.access import CatalogPermission, ClinicalPermission, StaffPermission
+from treatments.access import PLAN_FIELDS, CatalogPermission, ClinicalPermission, StaffPermission
 from treatments.models import Medication, Modality, TreatmentPlan
 from treatments.selectors import plan_counts, plans_with_counts
 
@@ -55,7 +56,7 @@ class MedicationSerializer(serializers.ModelSerializer):
 
 class MedicationFilter(django_filters.FilterSet):
     modality = django_filters.ChoiceFilter(choices=Modality.choices, method="filter_modality")
-    active = django_filters.BooleanFilter(field_name="is_active")
+    active = StrictBooleanFilter(field_name="is_active")
 
     class Meta:
         model = Medication
@@ -103,7 +104,10 @@ class PlanCountsSerializer(serializers.Serializer):
     remaining = serializers.IntegerField(help_text="Authorized (else prescribed) − scheduled − completed.")
 
 
-class PlanSerializer(serializers.ModelSerializer):
+class PlanSerializer(RoleScopedFieldsMixin, serializers.ModelSerializer):
+    """A plan; the front desk reads its logistics only (treatments.access.PLAN_FIELDS)."""
+
+    field_policy = PLAN_FIELDS
     counts = serializers.SerializerMethodField()
     min_interval_hours = serializers.IntegerField(
         required=False, allow_null=True, min_value=0, help_text="Empty: the modality's default (48/24/24 h)."
@@ -221,7 +225,7 @@ class PlanViewSet(ReadStaffWriteRoles, viewsets.ModelViewSet):
         body.is_valid(raise_exception=True)
         service = getattr(services, f"plan_{action_name}")
         plan = service(plan=self.get_object(), user=request.user, **body.validated_data)
-        return Response(PlanSerializer(self._fresh(plan)).data)
+        return Response(PlanSerializer(self._fresh(plan), context=self.get_serializer_context()).data)
 
     @extend_schema(
         request=PlanOverrideSerializer,

@@ -16,7 +16,7 @@ from clinic.roles import has_role, role_required
 from patients.models import Patient
 from patients.screening import current_screening, precautions, screening_gate
 from treatments import services
-from treatments.access import CATALOG, CLINICAL, STAFF
+from treatments.access import CATALOG, CLINICAL, PLAN_FIELDS, STAFF
 from treatments.forms import MedicationForm, OverrideForm, PlanForm, StatusReasonForm
 from treatments.models import Medication, Modality, TreatmentPlan
 from treatments.rules import needs_confirmation
@@ -55,7 +55,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
 @role_required(*STAFF)
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     plan = get_object_or_404(plans_with_counts(), pk=pk)
-    clinical = has_role(request.user, *CLINICAL)
+    clinical = PLAN_FIELDS.sees_all(request.user)
     return render(
         request,
         "treatments/plan_detail.html",
@@ -66,7 +66,8 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "actions": services.allowed_actions(plan) if clinical else [],
             "reason_form": StatusReasonForm(),
             "sessions": plan.appointments.select_related("therapist", "room", "note").order_by("start"),
-            "adverse_events": plan.adverse_events.all(),
+            # Adverse events are clinical, even their kind (treatments.access.PLAN_FIELDS).
+            "adverse_events": plan.adverse_events.all() if clinical else [],
         },
     )
 

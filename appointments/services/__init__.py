@@ -6,6 +6,7 @@ shares), `series`, `changes` (reschedule, cancel, check-in, no-show,
 complete) and `waitlist`. Import from `appointments.services`."""
 
 from appointments.services.booking import appointment_book, check_plan_bookable, evaluation_book, raise_for
+from appointments.services.calendar_feed import calendar_feed_rotate, calendar_feed_url
 from appointments.services.changes import (
     ACTION_WORDS,
     TRANSITIONS,
@@ -27,6 +28,8 @@ __all__ = [
     "Occurrence",
     "SeriesPreview",
     "appointment_book",
+    "calendar_feed_rotate",
+    "calendar_feed_url",
     "appointment_cancel",
     "appointment_check_in",
     "appointment_complete",

@@ -196,6 +196,7 @@ MATRIX: dict[str, Row] = {
     # -- the project
     "home": row(GET=STAFF),
     "healthz": row(GET=(200, 200, 200, 200)),
+    "favicon": row(GET=(200, 200, 200, 200)),
     "login": row(GET=(200, 302, 302, 302)),  # a signed-in user goes home
     "logout": row(POST=(LOGIN, LOGIN, LOGIN, LOGIN)),
     "keepalive": row(POST=(LOGIN, 204, 204, 204), GET=(LOGIN, 405, 405, 405)),
@@ -244,6 +245,7 @@ MATRIX: dict[str, Row] = {
     "appointments:messages": row("appointment", GET=STAFF),
     "appointments:patient_messages": row("patient", GET=STAFF),
     "appointments:message_resend": row("reminder", POST=(LOGIN, 302, 403, 302)),
+    "appointments:calendar_feed_rotate": row(POST=(LOGIN, 403, 302, 404), GET=(LOGIN, 405, 405, 405)),
     "appointments:waitlist": row(GET=STAFF),
     "appointments:waitlist_add": row(GET=STAFF),
     "appointments:waitlist_remove": row("waitlist", POST=(LOGIN, 302, 302, 302)),
@@ -253,6 +255,8 @@ MATRIX: dict[str, Row] = {
     "api:docs": row(GET=API_STAFF),
     "api:token": row(POST=(400, 400, 400, 400)),  # public: the empty body is refused
     "api:calendar-feed": row(GET=(403, 403, 403, 403)),  # its token is the credential; none given
+    # the therapist's own feed; a clinic admin who is not a therapist has none
+    "api:my-calendar-feed": row(GET=(401, 403, 200, 404), POST=(401, 403, 200, 404)),
     "api:user-list": row(GET=API_ADMIN, POST=(401, 403, 403, 400)),
     "api:user-detail": row({"pk": "{users[front_desk]}"}, GET=API_ADMIN),
     "api:patient-list": row(GET=API_STAFF, POST=(401, 400, 400, 400)),
@@ -453,6 +457,6 @@ def test_signed_links_refuse_a_bad_token_without_data(world: World):
         for role in ROLES:
             for method in ("GET", "POST"):
                 response = _request(role, method, "/" + path, world)
-                assert response.status_code in {400, 403, 404, 405, 410}, (route.key, role, method)
+                assert response.status_code in {400, 403, 404, 405, 410, 429}, (route.key, role, method)
                 body = response.content.decode(errors="replace")
                 assert not any(secret in body for secret in secrets), (route.key, role, method)

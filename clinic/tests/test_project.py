@@ -145,3 +145,12 @@ def test_readme_and_docs_link_only_inside_the_repository():
                 broken.append(f"{page.relative_to(ROOT)} → {target}")
     assert broken == []
     assert "../shared" not in "".join(p.read_text() for p in pages)
+
+
+def test_the_mail_catcher_is_pinned_and_local_only():
+    """Mailpit's web UI shows every email the clinic sends: this host only, and
+    a fixed image tag (never "latest")."""
+    mail = _compose()["services"]["mail"]
+    image, _, tag = mail["image"].partition(":")
+    assert image == "axllent/mailpit" and tag and tag != "latest"
+    assert all(str(port).startswith("127.0.0.1:") for port in mail.get("ports", []))
