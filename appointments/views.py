@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from appointments import selectors, services
 from appointments.access import BOOKING
 from appointments.forms import BookForm, CancelForm, RescheduleForm, SeriesForm, SlotSearchForm, WaitlistForm
+from appointments.holds import HOLD_FLAG
 from appointments.models import Appointment, Room, Therapist, WaitlistEntry
 from clinic.forms import add_service_errors
 from clinic.localtime import clinic_tz, local_date, local_day_bounds
@@ -100,7 +101,8 @@ def events(request: HttpRequest) -> JsonResponse:
     data = [
         {
             "id": a.pk,
-            "title": f"{a.patient.last_name}, {a.patient.first_name[:1]}. · {a.plan.get_modality_display()}",
+            "title": f"{a.patient.last_name}, {a.patient.first_name[:1]}. · {a.plan.get_modality_display()}"
+            + (f" · {HOLD_FLAG}" if held(a) else ""),
             "start": timezone.localtime(a.start).isoformat(),
             "end": timezone.localtime(a.end).isoformat(),
             "url": reverse("appointments:detail", args=[a.pk]),
@@ -111,11 +113,19 @@ def events(request: HttpRequest) -> JsonResponse:
                 "therapist": a.therapist.display_name,
                 "room": a.room.name,
                 "session": f"{a.session_number} of {a.plan.session_limit}",
+                "on_hold": held(a),  # R16: the front desk asks the therapist
             },
         }
         for a in rows
     ]
     return JsonResponse(data, safe=False)
+
+
+def held(appointment: Appointment) -> bool:
+    """R16's flag: a visit still to come (or in the chair) of a plan on hold."""
+    return appointment.plan.status == TreatmentPlan.Status.ON_HOLD and appointment.status in (
+        Appointment.BOOKED_STATUSES
+    )
 
 
 @require_POST

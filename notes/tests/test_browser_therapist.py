@@ -44,7 +44,7 @@ def earlier_sessions(plan, therapist, room, pains):
             skin_after="erythema",
             pain_before=before,
             pain_after=after,
-            timed_minutes=12,
+            timed_minutes=10,
             cpt_code="97033",
             billing_units=1,
         )
