@@ -4,7 +4,7 @@ the services in treatments.services own every rule (R6, R7, R8, status)."""
 import django_filters
 from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import permissions, serializers, viewsets
+from rest_framework import exceptions, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -275,8 +275,10 @@ class PlanViewSet(ReadStaffWriteRoles, viewsets.ModelViewSet):
         responses=PlanSerializer,
         summary="initial → maintenance phase (R21; therapists, tap-water plans)",
     )
-    @action(detail=True, methods=["post"], permission_classes=[TherapistPermission])
+    @action(detail=True, methods=["post"])
     def maintenance(self, request: Request, pk: str | None = None) -> Response:
+        if not TherapistPermission().has_permission(request, self):
+            raise exceptions.PermissionDenied("Only a therapist may move a plan to maintenance (R20).")
         body = PlanMaintenanceSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         plan = services.plan_enter_maintenance(
