@@ -646,3 +646,26 @@ class TestNotePages:
         assert rows[0]["cumulative_dose"] == Decimal("240.0")  # 1.0 W/cm² × 50 % × 480 s
         body = response.content.decode()
         assert settings.CLINIC_NAME in body and "Theo, PT, DPT" in body and "J/cm²" in body
+
+
+@pytest.mark.django_db
+def test_the_progress_page_and_billing_csv_keep_a_fixed_query_budget(
+    clinic, day, time_machine, therapist, clinic_admin, client, django_assert_max_num_queries
+):
+    plan = PlanFactory(tap_water=True, frequency_per_week=3, min_interval_hours=24)
+    first = book(plan, local_datetime(day, dt.time(10)), time_machine)
+    visits = [first] + [
+        scheduling.appointment_book(plan=plan, start=local_datetime(day + dt.timedelta(days=n), dt.time(10)))
+        for n in (1, 2)
+    ]
+    for visit in visits:
+        time_machine.move_to(visit.start + dt.timedelta(minutes=30), tick=False)
+        notes.note_save(appointment=visit, values=TAP, user=therapist)
+        notes.note_sign(appointment=visit, user=therapist, password=PASSWORD)
+    client.force_login(therapist)
+    with django_assert_max_num_queries(14):
+        assert client.get(reverse("notes:progress", kwargs={"pk": plan.pk})).status_code == 200
+    client.force_login(clinic_admin)
+    with django_assert_max_num_queries(6):
+        response = client.get(reverse("notes:billing"), {"format": "csv"})
+    assert len(response.content.decode().splitlines()) == 4  # header and three dates of service
