@@ -4,9 +4,9 @@
 
 (then the appointment's reminder rows, which only its own writes touch).
 A write that needs several of these rows locks them in this order and never
-reaches back up the list: signing a note locks the note, then its visit (to
-complete it), then the plan (a burn puts it on hold); a reschedule locks
-the visit, then its plan (R4 and R5 are checked against the plan's other
+reaches back up the list: saving a burn note locks the note, then the plan
+(R16: on hold at once); signing locks the note, then its visit (to complete
+it); check-in and reschedule lock the visit, then its plan (R4 and R5 are checked against the plan's other
 visits). Two writes that meet on the same rows then wait for each other
 instead of deadlocking. notes/tests/test_lock_order.py holds every path to
 it. SQLite serialises all writers, so the locks are PostgreSQL's concern.

@@ -16,6 +16,8 @@ def _calendar_token() -> str:
 class Therapist(TimeStampedModel):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="therapist")
     display_name = models.CharField(max_length=120)
+    # Printed after the name on progress summaries and billing (e.g. "PT, DPT").
+    credentials = models.CharField(max_length=60, blank=True)
     modalities = models.JSONField(default=list, help_text="Modalities this therapist gives.")
     is_active = models.BooleanField(default=True)
     calendar_token = models.CharField(max_length=64, unique=True, default=_calendar_token, editable=False)

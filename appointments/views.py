@@ -21,6 +21,7 @@ from appointments import selectors, services
 from appointments.access import BOOKING, CALENDAR_FEED, EVALUATION_PLAN
 from appointments.availability import Schedule
 from appointments.forms import BookForm, CancelForm, RescheduleForm, SeriesForm, SlotSearchForm, WaitlistForm
+from appointments.holds import HOLD_FLAG
 from appointments.models import Appointment, Room, Therapist, WaitlistEntry
 from clinic.forms import add_service_errors
 from clinic.localtime import clinic_tz, date_in_range, local_date, local_day_bounds
@@ -126,6 +127,7 @@ def _event(a: Appointment, movable) -> dict:
     return {
         "id": a.pk,
         "title": f"{icon} {a.patient.last_name}, {a.patient.first_name[:1]}. · {what}"
+        + (f" · {HOLD_FLAG}" if held(a) else "")
         + (" ⚠" if getattr(a, "warnings", None) else ""),
         "start": timezone.localtime(a.start).isoformat(),
         "end": timezone.localtime(a.end).isoformat(),
@@ -145,6 +147,7 @@ def _event(a: Appointment, movable) -> dict:
             "room": a.room.name,
             "session": session,
             "warnings": [w.text for w in getattr(a, "warnings", [])],
+            "on_hold": held(a),  # R16: the front desk asks the therapist
         },
     }
 
@@ -217,6 +220,15 @@ def resources(request: HttpRequest) -> JsonResponse:
             for t in people
         ],
         safe=False,
+    )
+
+
+def held(appointment: Appointment) -> bool:
+    """R16's flag: a visit still to come (or in the chair) of a plan on hold."""
+    return (
+        appointment.plan is not None
+        and appointment.plan.status == TreatmentPlan.Status.ON_HOLD
+        and appointment.status in Appointment.BOOKED_STATUSES
     )
 
 

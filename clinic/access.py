@@ -6,7 +6,9 @@ from there. `has_role` lets clinic admins pass every check, so they are not
 listed.
 """
 
-from clinic.roles import HasRole, Role, has_role
+from django.core.exceptions import PermissionDenied
+
+from clinic.roles import HasRole, IsTherapist, Role, has_role, holds_role
 
 # Everyone who works with patients: the front desk and the therapists.
 STAFF = (Role.FRONT_DESK, Role.THERAPIST)
@@ -48,3 +50,20 @@ class FieldPolicy:
     def hidden(self, fields) -> list[str]:
         """The clinical names among `fields` (what a non-clinical role never gets)."""
         return [name for name in fields if name not in self.shared]
+
+
+# R20: clinical acts (an override, signing, an addendum, a screening review)
+# need the therapist group itself; clinic admins do not pass by default here.
+TREATING = Role.THERAPIST
+TherapistPermission = IsTherapist
+THERAPIST_ONLY = "Only a therapist may do this (R20): ask a therapist, or a clinic admin who treats."
+
+
+def is_therapist(user) -> bool:
+    return holds_role(user, TREATING)
+
+
+def require_therapist(user, what: str = "") -> None:
+    """Services call this for R20 so every path (page, API, admin) refuses alike."""
+    if not is_therapist(user):
+        raise PermissionDenied(f"Only a therapist may {what} (R20)." if what else THERAPIST_ONLY)

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.http import HttpRequest
 
-from clinic.access import ADMIN, CLINICAL, STAFF
+from clinic.access import ADMIN, CLINICAL, STAFF, is_therapist
 from clinic.navigation import nav_for
 from clinic.roles import Role, has_role, roles_of
 
@@ -22,5 +22,7 @@ def clinic(request: HttpRequest) -> dict:
             "staff": authenticated and has_role(user, *STAFF),
             "clinical": authenticated and has_role(user, *CLINICAL),
             "admin": authenticated and has_role(user, *ADMIN),
+            # R20: sign, addenda, overrides, screening reviews.
+            "treat": authenticated and is_therapist(user),
         },
     }

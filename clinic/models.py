@@ -48,6 +48,19 @@ class ClinicRules(models.Model):
     evaluation_minutes = models.PositiveSmallIntegerField(default=45)
     # R14 alert threshold
     authorization_alert_remaining = models.PositiveSmallIntegerField(default=2)
+    # R18 the 97033 units a patient may be billed a day, for a patient with no
+    # payer (a payer's own cap wins, patients.Payer.daily_97033_unit_cap)
+    daily_97033_unit_cap = models.PositiveSmallIntegerField(default=4)
+    # R19 limits by patient and device
+    minor_age_years = models.PositiveSmallIntegerField(default=18)
+    tap_current_max_minor_ma = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("15"))
+    patch_wear_max_minutes = models.PositiveSmallIntegerField(default=240)
+    tap_sessions_max_per_week = models.PositiveSmallIntegerField(default=5)
+    tap_sessions_max_per_day = models.PositiveSmallIntegerField(default=1)
+    # A catalog entry without its own maximum volume per session uses this one.
+    drug_volume_max_ml = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("5"))
+    # R21 the longest maintenance interval a therapist may set (days)
+    maintenance_interval_max_days = models.PositiveSmallIntegerField(default=90)
 
     class Meta:
         verbose_name = "clinic rules"

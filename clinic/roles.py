@@ -36,6 +36,12 @@ def has_role(user, *roles: str) -> bool:
     return Role.CLINIC_ADMIN in held or any(role in held for role in roles)
 
 
+def holds_role(user, role: str) -> bool:
+    """True only when the user is in `role`'s group: no clinic-admin pass.
+    Clinical acts (R20) need a therapist; a clinic admin who treats holds both."""
+    return role in roles_of(user)
+
+
 def role_of(user) -> str | None:
     """The single role shown for a user (the highest they hold)."""
     held = roles_of(user)
@@ -58,6 +64,19 @@ def role_required(*roles: str) -> Callable:
         return wrapper
 
     return decorator
+
+
+def therapist_required(view: Callable) -> Callable:
+    """Decorator for the clinical acts of R20 (sign, addendum, screening
+    review, override): 403 unless the user is in the therapist group."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not holds_role(request.user, Role.THERAPIST):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 class RoleRequiredMixin(AccessMixin):
@@ -84,3 +103,10 @@ class HasRole(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return has_role(request.user, *self.roles)
+
+
+class IsTherapist(BasePermission):
+    """DRF permission for R20's clinical acts: the therapist group itself."""
+
+    def has_permission(self, request, view) -> bool:
+        return holds_role(request.user, Role.THERAPIST)

@@ -57,6 +57,29 @@ class RuleCode(StrEnum):
     R9_EXPIRY = "R9.expiry"
     R9_EXPIRED = "R9.expired"
     R9_VOLUME = "R9.volume"
+    # R16 a plan on hold treats nobody: no check-in, no delivered note, no signing.
+    R16_HOLD = "R16.hold"
+    # R17 signing: only once the visit has started, with the skin and pain checks.
+    R17_NOT_STARTED = "R17.not_started"
+    R17_CHECKS = "R17.checks"
+    # R18 billing: timed minutes within the delivered time; the daily 97033 cap;
+    # a wearable patch bills the attended application minutes only.
+    R18_TIMED = "R18.timed"
+    R18_DAILY_CAP = "R18.daily_cap"
+    R18_PATCH = "R18.patch"
+    # R19 limits by patient and device.
+    R19_MINOR_CURRENT = "R19.minor_current"
+    R19_PATCH_WEAR = "R19.patch_wear"
+    R19_TAP_WEEK = "R19.tap_week"
+    R19_TAP_DAY = "R19.tap_day"
+    R19_VOLUME = "R19.volume"
+    R19_AUTHORIZED = "R19.authorized"
+    # R20 clinical acts need the therapist role.
+    R20_THERAPIST = "R20.therapist"
+    # R21 maintenance (hyperhidrosis plans) and the HDSS outcome.
+    R21_MODALITY = "R21.modality"
+    R21_INTERVAL = "R21.interval"
+    R21_HDSS = "R21.hdss"
 
     @property
     def rule(self) -> str:

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from appointments.models import Appointment
+from clinic.access import TherapistPermission
 from clinic.audit import log_access
 from clinic.auth import reauthenticate
 from clinic.exceptions import Locked
@@ -127,7 +128,7 @@ class NoteView(APIView):
 
 
 class NoteSignView(APIView):
-    permission_classes = [NotePermission]
+    permission_classes = [TherapistPermission]  # R20
 
     @extend_schema(request=SignSerializer, responses=NoteSerializer)
     def post(self, request, pk: int):
@@ -141,7 +142,7 @@ class NoteSignView(APIView):
 
 
 class AddendaView(APIView):
-    permission_classes = [NotePermission]
+    permission_classes = [TherapistPermission]  # R20
 
     @extend_schema(request=AddendumInSerializer, responses={201: AddendumSerializer})
     def post(self, request, pk: int):

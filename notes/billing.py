@@ -4,7 +4,10 @@ from treatments.models import Modality
 
 CPT_IONTOPHORESIS = "97033"
 CPT_ULTRASOUND = "97035"
-# Medicare allows at most 4 units of 97033 a day.
+# Medicare allows at most 4 units of 97033 a day. The figure in force is the
+# patient's payer's (patients.Payer.daily_97033_unit_cap) or, for a patient
+# without one, the clinic's (ClinicRules.daily_97033_unit_cap), both default
+# 4: notes.services.billable_units applies it (R18).
 MAX_DAILY_UNITS = {CPT_IONTOPHORESIS: 4}
 
 
@@ -20,3 +23,11 @@ def units_for_minutes(minutes: int | None) -> int:
     if not minutes or minutes < 8:
         return 0
     return (minutes - 8) // 15 + 1
+
+
+def authorization_numbers(keys) -> dict:
+    """The insurance authorization number for each (plan id, date of service)
+    in `keys`, for the billing CSV. Authorizations (R22) land with their own
+    issue; until then no number is known and the column stays empty. Wire it
+    to the authorization valid on that date for that plan."""
+    return {}

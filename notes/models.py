@@ -69,6 +69,22 @@ class SessionNote(TimeStampedModel):
     polarity_switched = models.BooleanField("polarity switched half-way", default=False)
     water_additive = models.CharField(max_length=100, blank=True, help_text="e.g. a teaspoon of baking soda")
     barrier_applied = models.BooleanField("vaseline barrier applied", default=False)
+    # R18: a wearable patch is worn for hours at home; only the attended
+    # application in clinic is timed (billed), never the wear time.
+    application_minutes = models.PositiveSmallIntegerField(
+        "attended application (min)",
+        null=True,
+        blank=True,
+        help_text="Wearable patch: the minutes spent applying it with the patient (billed).",
+    )
+    # R21: Hyperhidrosis Disease Severity Scale, tap water only.
+    hdss = models.PositiveSmallIntegerField(
+        "HDSS (1–4)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(4)],
+        help_text="1 never noticeable … 4 intolerable, always interferes with daily activities.",
+    )
 
     # Checks
     skin_before = models.CharField(max_length=10, choices=SkinCondition.choices, blank=True)
@@ -115,6 +131,9 @@ class SessionNote(TimeStampedModel):
                 condition=(Q(pain_before__isnull=True) | Q(pain_before__lte=10))
                 & (Q(pain_after__isnull=True) | Q(pain_after__lte=10)),
                 name="note_pain_0_10",
+            ),
+            models.CheckConstraint(
+                condition=Q(hdss__isnull=True) | (Q(hdss__gte=1) & Q(hdss__lte=4)), name="note_hdss_1_4"
             ),
         ]
 

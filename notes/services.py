@@ -9,18 +9,22 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
+from appointments.holds import refuse_on_hold
 from appointments.models import Appointment
 from appointments.services import appointment_complete
+from clinic.access import require_therapist
 from clinic.exceptions import Locked
+from clinic.localtime import local_day_bounds
 from clinic.models import ClinicRules
 from clinic.rule_codes import Problem, RuleCode
-from notes.billing import cpt_code_for, units_for_minutes
+from notes.billing import CPT_IONTOPHORESIS, cpt_code_for, units_for_minutes
 from notes.models import ADVERSE_SKIN, Addendum, AdverseEvent, SessionNote, SkinCondition
-from patients.screening import screening_problems
+from patients.screening import current_screening, precautions, screening_problems
 from treatments.models import Modality, TreatmentPlan
-from treatments.rules import check_parameters
+from treatments.rules import check_parameters, limit_problems
 from treatments.services import plan_hold
 
 # What a note records for each modality (beyond checks, SOAP and billing).
@@ -31,6 +35,7 @@ DELIVERED: dict[str, tuple[str, ...]] = {
         "polarity",
         "electrode_type",
         "electrode_lot",
+        "application_minutes",
         "medication_lot",
         "medication_expiry",
         "medication_volume_ml",
@@ -53,6 +58,7 @@ DELIVERED: dict[str, tuple[str, ...]] = {
         "polarity_switched",
         "water_additive",
         "barrier_applied",
+        "hdss",
     ),
 }
 # Values the device settings need before a note can be saved (R7).
@@ -85,6 +91,15 @@ ADVERSE_KIND = {
 def session_date(note_or_appointment):
     appointment = getattr(note_or_appointment, "appointment", note_or_appointment)
     return timezone.localdate(appointment.start)
+
+
+def session_precautions(appointment) -> list:
+    """The screening's precautions (flags, not refusals) for this session's
+    modality, shown on the note form at every session."""
+    screening = current_screening(appointment.patient, on_date=session_date(appointment))
+    if screening is None:
+        return []
+    return precautions(screening, appointment.plan.modality)
 
 
 def _uses_drug(plan: TreatmentPlan) -> bool:
@@ -148,6 +163,49 @@ def drug_record_problems(*, plan: TreatmentPlan, values: Mapping[str, Any], sess
     return problems
 
 
+def is_patch(plan: TreatmentPlan, values: Mapping[str, Any]) -> bool:
+    electrode = values.get("electrode_type") or plan.electrode_type
+    return plan.modality == Modality.IONTOPHORESIS and electrode == TreatmentPlan.ElectrodeType.WEARABLE_PATCH
+
+
+def billing_problems(*, plan: TreatmentPlan, values: Mapping[str, Any]) -> list[Problem]:
+    """R18: timed minutes never exceed the delivered treatment time; a
+    wearable patch bills only the attended application, never the wear time."""
+    timed = values.get("timed_minutes")
+    if is_patch(plan, values):
+        application = values.get("application_minutes")
+        if application in (None, ""):
+            return [
+                Problem(
+                    RuleCode.R18_PATCH,
+                    "application_minutes",
+                    "Record the attended application minutes: a wearable patch bills those, "
+                    "not the wear time.",
+                )
+            ]
+        if timed not in (None, "") and int(timed) > int(application):
+            return [
+                Problem(
+                    RuleCode.R18_PATCH,
+                    "timed_minutes",
+                    "A wearable patch bills the attended application only: "
+                    f"at most {application} timed minutes.",
+                )
+            ]
+        return []
+    delivered = values.get("treatment_minutes")
+    if timed not in (None, "") and delivered not in (None, "") and Decimal(timed) > Decimal(delivered):
+        return [
+            Problem(
+                RuleCode.R18_TIMED,
+                "timed_minutes",
+                "Timed minutes cannot exceed the treatment time delivered "
+                f"({Decimal(delivered).normalize():f} min).",
+            )
+        ]
+    return []
+
+
 def _check(
     *,
     plan: TreatmentPlan,
@@ -155,8 +213,9 @@ def _check(
     session_date,
     confirm_out_of_range: bool,
     adverse: Mapping[str, str] | None,
+    patient=None,
 ) -> None:
-    """R7, R8 (shared with plans), R9 and the adverse-event rule, all errors at once."""
+    """R7, R8 (shared with plans), R9, R18, R19 and the adverse-event rule, all errors at once."""
     errors: dict[str, list] = {}
     parameters = dict(values)
     if plan.modality == Modality.IONTOPHORESIS:
@@ -178,7 +237,21 @@ def _check(
             errors.setdefault("treatment_minutes" if field == "dose_ma_min" else field, []).extend(
                 field_errors
             )
-    for problem in drug_record_problems(plan=plan, values=values, session_date=session_date):
+    rules = ClinicRules.current()
+    problems = drug_record_problems(plan=plan, values=values, session_date=session_date)
+    problems += billing_problems(plan=plan, values=values)
+    problems += limit_problems(
+        modality=plan.modality,
+        rules=rules,
+        patient=patient or plan.patient,
+        on_date=session_date,
+        current_ma=values.get("current_ma"),
+        electrode_type=values.get("electrode_type") or plan.electrode_type,
+        wear_minutes=values.get("treatment_minutes"),
+        medication=plan.medication if _uses_drug(plan) else None,
+        volume_ml=values.get("medication_volume_ml"),
+    )
+    for problem in problems:
         errors.setdefault(problem.field, []).append(problem.error())
     for field in ("pain_before", "pain_after"):
         pain = values.get(field)
@@ -213,6 +286,36 @@ def _ensure_open(note: SessionNote | None) -> None:
         )
 
 
+def daily_unit_cap(patient) -> int:
+    """R18: the payer's daily 97033 cap, or the clinic's for a patient without one."""
+    payer = getattr(patient, "payer", None)
+    if payer is not None:
+        return payer.daily_97033_unit_cap
+    return ClinicRules.current().daily_97033_unit_cap
+
+
+def billable_units(*, note: SessionNote, appointment) -> int:
+    """The 8-minute rule (R11), then the 97033 cap per patient per day across
+    visits (R18): what the patient's other notes that day bill counts first."""
+    units = units_for_minutes(note.timed_minutes)
+    if note.cpt_code != CPT_IONTOPHORESIS or not units:
+        return units
+    day_start, day_end = local_day_bounds(session_date(appointment))
+    others = (
+        SessionNote.objects.filter(
+            appointment__patient_id=appointment.patient_id,
+            appointment__start__gte=day_start,
+            appointment__start__lt=day_end,
+            cpt_code=CPT_IONTOPHORESIS,
+        )
+        .exclude(appointment__status__in=(Appointment.Status.CANCELLED, Appointment.Status.NO_SHOW))
+        .exclude(pk=note.pk)
+        .aggregate(total=Sum("billing_units"))["total"]
+        or 0
+    )
+    return max(0, min(units, daily_unit_cap(appointment.patient) - others))
+
+
 @transaction.atomic
 def note_save(
     *,
@@ -223,7 +326,9 @@ def note_save(
     adverse: Mapping[str, str] | None = None,
 ) -> SessionNote:
     """Create or update the draft note of an appointment."""
-    appointment = Appointment.objects.select_related("plan__medication", "patient").get(pk=appointment.pk)
+    appointment = Appointment.objects.select_related("plan__medication", "patient__payer").get(
+        pk=appointment.pk
+    )
     if appointment.status in (Appointment.Status.CANCELLED, Appointment.Status.NO_SHOW):
         raise ValidationError(
             {"status": f"A {appointment.get_status_display().lower()} visit has no session note."}
@@ -231,6 +336,7 @@ def note_save(
     note = _lock_note(appointment)
     _ensure_open(note)
     plan = appointment.plan
+    refuse_on_hold(appointment=appointment, plan=plan)
     allowed = set(DELIVERED[plan.modality]) | set(COMMON)
     clean = {name: values.get(name) for name in allowed if name in values}
     _check(
@@ -239,6 +345,7 @@ def note_save(
         session_date=session_date(appointment),
         confirm_out_of_range=confirm_out_of_range,
         adverse=adverse,
+        patient=appointment.patient,
     )
     note = note or SessionNote(appointment=appointment, created_by=user)
     for name in ALL_FIELDS:
@@ -250,10 +357,13 @@ def note_save(
         note.dose_ma_min = SessionNote.dose_of(note.current_ma, note.treatment_minutes)
     else:
         note.dose_ma_min = None
-    if note.timed_minutes is None and note.treatment_minutes is not None:
-        note.timed_minutes = int(note.treatment_minutes)
+    if note.timed_minutes is None:
+        if is_patch(plan, {"electrode_type": note.electrode_type}):
+            note.timed_minutes = note.application_minutes
+        elif note.treatment_minutes is not None:
+            note.timed_minutes = int(note.treatment_minutes)
     note.cpt_code = cpt_code_for(plan.modality)
-    note.billing_units = units_for_minutes(note.timed_minutes)
+    note.billing_units = billable_units(note=note, appointment=appointment)
     note.confirmed_out_of_range = confirm_out_of_range
     note.full_clean(exclude=["appointment", "created_by", "signed_by"])
     note.save()
@@ -271,13 +381,24 @@ def note_save(
                 "reported_by": user,
             },
         )
+    if (
+        note.adverse_events.filter(kind=AdverseEvent.Kind.BURN).exists()
+        and plan.status == TreatmentPlan.Status.ACTIVE
+    ):
+        # R16: on hold as soon as the burn is recorded, not only at signing.
+        # Lock order note → plan (appointments/locks.py); the visit is not locked here.
+        plan_hold(plan=plan, user=user, reason=BURN_REASON)
     return note
+
+
+BURN_REASON = "Burn reported in a session: a therapist must review the plan."
 
 
 @transaction.atomic
 def note_sign(*, appointment, user, password: str, override_reason: str = "") -> SessionNote:
     """Sign after re-authentication: the note locks (R10), the appointment
     completes and the plan's counters move. A burn puts the plan on hold."""
+    require_therapist(user, "sign a session note")
     if not password or not user.check_password(password):
         # A message, not a password.
         raise ValidationError({"password": "Enter your own password to sign."})  # nosec B105
@@ -285,8 +406,23 @@ def note_sign(*, appointment, user, password: str, override_reason: str = "") ->
     if note is None:
         raise ValidationError({"note": "Write the note before signing it."})
     _ensure_open(note)
-    plan = note.appointment.plan
+    visit = note.appointment
+    plan = visit.plan
+    refuse_on_hold(appointment=visit, plan=plan)
+    now = timezone.now()
+    if now < visit.start:
+        raise ValidationError(
+            {
+                "note": ValidationError(
+                    "A note is signed once the visit has started (R17): sign it after the session.",
+                    code=RuleCode.R17_NOT_STARTED,
+                )
+            }
+        )
     values = {name: getattr(note, name) for name in ALL_FIELDS}
+    missing = signing_problems(plan=plan, values=values)
+    if missing:
+        raise ValidationError({p.field: p.error() for p in missing})
     adverse = note.adverse_events.first()
     _check(
         plan=plan,
@@ -296,6 +432,7 @@ def note_sign(*, appointment, user, password: str, override_reason: str = "") ->
         adverse={"description": adverse.description, "action_taken": adverse.action_taken}
         if adverse
         else None,
+        patient=visit.patient,
     )
     problems = screening_problems(
         patient=note.appointment.patient, modality=plan.modality, on_date=session_date(note)
@@ -312,23 +449,49 @@ def note_sign(*, appointment, user, password: str, override_reason: str = "") ->
         )
     note.status = SessionNote.Status.SIGNED
     note.signed_by = user
-    note.signed_at = timezone.now()
+    note.signed_at = now
     note.screening_override_reason = override_reason if problems else ""
+    # The cap may have moved since the draft: another visit that day was billed.
+    note.billing_units = billable_units(note=note, appointment=visit)
     note.save()
-    appointment_complete(appointment=note.appointment, user=user)
+    if visit.status != Appointment.Status.COMPLETED:
+        # R17: a visit already completed without a note stays completed.
+        appointment_complete(appointment=visit, user=user)
+    plan.refresh_from_db(fields=["status"])
     if (
         note.adverse_events.filter(kind=AdverseEvent.Kind.BURN).exists()
         and plan.status == TreatmentPlan.Status.ACTIVE
     ):
-        plan_hold(
-            plan=plan, user=user, reason="Burn reported in a session: a therapist must review the plan."
-        )
+        plan_hold(plan=plan, user=user, reason=BURN_REASON)
     return note
+
+
+# R17: what a note must record before it can be signed.
+SIGN_REQUIRED = {
+    "skin_before": "Record the skin check before the session.",
+    "skin_after": "Record the skin check after the session.",
+    "pain_before": "Record the pain score before the session (0–10).",
+    "pain_after": "Record the pain score after the session (0–10).",
+}
+
+
+def signing_problems(*, plan: TreatmentPlan, values: Mapping[str, Any]) -> list[Problem]:
+    problems = [
+        Problem(RuleCode.R17_CHECKS, field, message)
+        for field, message in SIGN_REQUIRED.items()
+        if values.get(field) in (None, "")
+    ]
+    if plan.modality == Modality.TAP_WATER and values.get("hdss") in (None, ""):
+        problems.append(
+            Problem(RuleCode.R21_HDSS, "hdss", "Record the HDSS (1–4) for this hyperhidrosis session.")
+        )
+    return problems
 
 
 @transaction.atomic
 def addendum_add(*, appointment, user, text: str) -> Addendum:
     """Corrections to a signed note are dated, signed addenda (R10)."""
+    require_therapist(user, "add an addendum")
     text = (text or "").strip()
     if not text:
         raise ValidationError({"text": "Write the addendum."})

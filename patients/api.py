@@ -5,7 +5,7 @@ import django_filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from phonenumber_field.serializerfields import PhoneNumberField
-from rest_framework import permissions, serializers, status, viewsets
+from rest_framework import exceptions, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 
 # DRF's: a malformed id (the router accepts any text) is a 404, not a 500.
@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
+from clinic.access import is_therapist
 from clinic.audit import log_access
 from clinic.models import ClinicRules
 from patients import screening as safety
@@ -159,6 +160,8 @@ class PatientViewSet(viewsets.ModelViewSet):
                 return Response({"detail": "No screening recorded yet."}, status=status.HTTP_404_NOT_FOUND)
             log_access(request, [current])
             return Response(ScreeningSerializer(current).data)
+        if not is_therapist(request.user):
+            raise exceptions.PermissionDenied("Only a therapist may review a screening (R20).")
         serializer = ScreeningSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         recorded = screening_record(

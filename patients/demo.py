@@ -63,7 +63,9 @@ def seed() -> list[Patient]:
         if i == UNSCREENED or patient.screenings.exists():
             continue
         answers = {"pregnancy": i == BLOCKED, "epilepsy": i == PRECAUTION}
-        days_ago = 45 if i == DUE else i % 10
+        # Before the oldest demo visit (two weeks back), so signed history notes
+        # pass the screening gate on their day, and still current today.
+        days_ago = 45 if i == DUE else 15 + i % 10
         screening_record(
             patient=patient,
             screened_by=therapist,

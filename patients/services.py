@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from phonenumber_field.phonenumber import PhoneNumber, to_python
 
+from clinic.access import require_therapist
 from patients.models import Patient, Payer, Screening
 from patients.screening import ANSWER_FIELDS
 from patients.selectors import likely_duplicates
@@ -167,7 +168,9 @@ def screening_record(
     screened_at: dt.datetime | None = None,
 ) -> Screening:
     """Record a screening or a review of it: always a new row, so the history
-    of what was asked, when and by whom is kept."""
+    of what was asked, when and by whom is kept. A screening review is a
+    clinical act (R20): the therapist group itself."""
+    require_therapist(screened_by, "record or review a screening")
     unknown = set(answers) - set(SCREENING_FIELDS)
     if unknown:
         raise ValidationError({name: "Not a screening question." for name in sorted(unknown)})

@@ -1,11 +1,12 @@
 """Patient pages: HTTP only; rules live in patients.services."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from clinic.access import is_therapist
 from clinic.audit import log_access
 from clinic.forms import add_service_errors
 from clinic.models import ClinicRules
@@ -95,6 +96,8 @@ def screening_view(request: HttpRequest, pk: int) -> HttpResponse:
     current = safety.current_screening(patient)
     form = ScreeningForm(request.POST or None, instance=None, initial=_answers_of(current))
     log_access(request, [current])
+    if request.method == "POST" and not is_therapist(request.user):
+        raise PermissionDenied  # R20: a screening review is a therapist's act
     if request.method == "POST" and form.is_valid():
         try:
             screening_record(patient=patient, screened_by=request.user, answers=form.service_data())
@@ -104,7 +107,9 @@ def screening_view(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"Screening of {patient.full_name} recorded.")
             return redirect("patients:detail", pk=patient.pk)
     return render(
-        request, "patients/screening_form.html", {"form": form, "patient": patient, "current": current}
+        request,
+        "patients/screening_form.html",
+        {"form": form, "patient": patient, "current": current, "can_review": is_therapist(request.user)},
     )
 
 

@@ -4,12 +4,13 @@ the services in treatments.services own every rule (R6, R7, R8, status)."""
 import django_filters
 from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import permissions, serializers, viewsets
+from rest_framework import exceptions, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
+from clinic.access import TherapistPermission
 from clinic.api import RoleScopedFieldsMixin, StrictBooleanFilter
 from clinic.roles import HasRole
 from patients.models import Patient
@@ -49,7 +50,17 @@ class MedicationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Medication
-        fields = ["id", "name", "concentration", "polarity", "modalities", "is_drug", "is_active", "notes"]
+        fields = [
+            "id",
+            "name",
+            "concentration",
+            "polarity",
+            "modalities",
+            "is_drug",
+            "max_volume_ml",
+            "is_active",
+            "notes",
+        ]
         read_only_fields = ["is_active"]
         validators = []  # uniqueness is the service's (and the database's) job
 
@@ -175,6 +186,12 @@ class PlanReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
 
 
+class PlanMaintenanceSerializer(serializers.Serializer):
+    interval_days = serializers.IntegerField(
+        min_value=1, help_text="Days between maintenance sessions (typically 7–28)."
+    )
+
+
 class PlanFilter(django_filters.FilterSet):
     class Meta:
         model = TreatmentPlan
@@ -256,6 +273,22 @@ class PlanViewSet(ReadStaffWriteRoles, viewsets.ModelViewSet):
     @action(detail=True, methods=["post"])
     def complete(self, request: Request, pk: str | None = None) -> Response:
         return self._transition(request, "complete", PlanReasonSerializer)
+
+    @extend_schema(
+        request=PlanMaintenanceSerializer,
+        responses=PlanSerializer,
+        summary="initial → maintenance phase (R21; therapists, tap-water plans)",
+    )
+    @action(detail=True, methods=["post"])
+    def maintenance(self, request: Request, pk: str | None = None) -> Response:
+        if not TherapistPermission().has_permission(request, self):
+            raise exceptions.PermissionDenied("Only a therapist may move a plan to maintenance (R20).")
+        body = PlanMaintenanceSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        plan = services.plan_enter_maintenance(
+            plan=self.get_object(), user=request.user, interval_days=body.validated_data["interval_days"]
+        )
+        return Response(PlanSerializer(self._fresh(plan)).data)
 
     @extend_schema(request=PlanReasonSerializer, responses=PlanSerializer, summary="→ cancelled")
     @action(detail=True, methods=["post"])

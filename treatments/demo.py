@@ -25,10 +25,12 @@ def _plan_data(i: int) -> dict:
     kind = i % 3
     common = {
         "prescriber": "Dr. Alder (orthopedics)" if kind != 2 else "Dr. Birch (dermatology)",
-        "prescription_date": timezone.localdate() - dt.timedelta(days=10 + i),
-        "start_date": timezone.localdate() - dt.timedelta(days=3),
-        # Every fifth plan is close to its limit: the R14 alert shows.
-        "sessions_authorized": 2 if i % 5 == 0 else (12 if kind == 2 else 6 + i % 3),
+        # Prescribed before the plan's first (history) visit, two to three weeks back.
+        "prescription_date": timezone.localdate() - dt.timedelta(days=30 + i),
+        "start_date": timezone.localdate() - dt.timedelta(days=21),
+        # Every fifth plan is close to its limit: the R14 alert shows. Never
+        # more authorized than prescribed (R19 would ask for a confirmation).
+        "sessions_authorized": 2 if i % 5 == 0 else {0: 6, 1: 6 + i % 3, 2: 12}[kind],
     }
     if kind == 0:
         drug = _medication("Lidocaine HCl" if i % 4 == 3 else "Dexamethasone sodium phosphate")

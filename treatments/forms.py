@@ -167,7 +167,16 @@ class MedicationForm(forms.ModelForm):
 
     class Meta:
         model = Medication
-        fields = ["name", "concentration", "polarity", "modalities", "is_drug", "is_active", "notes"]
+        fields = [
+            "name",
+            "concentration",
+            "polarity",
+            "modalities",
+            "is_drug",
+            "max_volume_ml",
+            "is_active",
+            "notes",
+        ]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
         labels = {"polarity": "Ionic charge", "is_drug": "Is a drug", "is_active": "Offered for new plans"}
 
@@ -178,3 +187,11 @@ class MedicationForm(forms.ModelForm):
 
     def service_data(self) -> dict:
         return dict(self.cleaned_data)
+
+
+class MaintenanceForm(forms.Form):
+    interval_days = forms.IntegerField(
+        min_value=1,
+        label="Maintenance interval (days)",
+        help_text="Days between maintenance sessions, typically 7–28 (R21).",
+    )

@@ -44,3 +44,18 @@ def on_plan_created(hook: PlanHook) -> PlanHook:
 def plan_created(**kwargs: Any) -> None:
     for hook in _ON_PLAN_CREATED:
         hook(**kwargs)
+
+
+# What a higher layer has to say on a plan's page (e.g. notes: "the last two
+# HDSS are ≤ 2: consider maintenance"). Each hook returns a list of messages.
+_PLAN_NOTICES: list[PlanHook] = []
+
+
+def register_plan_notice(hook: PlanHook) -> PlanHook:
+    if hook not in _PLAN_NOTICES:
+        _PLAN_NOTICES.append(hook)
+    return hook
+
+
+def plan_notices(plan) -> list[str]:
+    return [notice for hook in _PLAN_NOTICES for notice in hook(plan)]

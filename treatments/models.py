@@ -32,6 +32,15 @@ class Medication(TimeStampedModel):
     polarity = models.CharField(max_length=10, choices=Charge.choices)
     modalities = models.JSONField(default=list, help_text="Modalities this medication may be used with.")
     is_drug = models.BooleanField(default=True, help_text="Off for tap water: no drug, no lot.")
+    # R19: e.g. dexamethasone 4 mg/mL, about 1–2.5 mL a session.
+    max_volume_ml = models.DecimalField(
+        "maximum volume per session (mL)",
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Empty: the clinic's default maximum (clinic rules).",
+    )
     is_active = models.BooleanField(default=True)
     notes = models.TextField(blank=True)
 

@@ -14,7 +14,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from clinic.models import ClinicRules
-from clinic.rule_codes import RuleCode
+from clinic.rule_codes import Problem, RuleCode
 from treatments.models import Medication, Modality, Polarity
 
 # Ultrasound devices offer these settings only (DOMAIN.md "Phonophoresis").
@@ -274,4 +274,90 @@ def needs_confirmation(exc: ValidationError) -> bool:
     """True when some error of `exc` asks to confirm an out-of-range value."""
     if not hasattr(exc, "error_dict"):
         return False
-    return any(error.code == RuleCode.R7_TYPICAL for errors in exc.error_dict.values() for error in errors)
+    return any(error.code in CONFIRMABLE for errors in exc.error_dict.values() for error in errors)
+
+
+# The codes a "confirm" answers: a typical-range value (R7) and more
+# authorized sessions than prescribed (R19).
+CONFIRMABLE = frozenset({RuleCode.R7_TYPICAL, RuleCode.R19_AUTHORIZED})
+
+
+# -- R19: limits by patient and device ---------------------------------------------
+def age_on(date_of_birth, day) -> int | None:
+    """Whole years on `day` (a birthday on 29 February counts on 1 March)."""
+    if date_of_birth is None or day is None:
+        return None
+    return day.year - date_of_birth.year - ((day.month, day.day) < (date_of_birth.month, date_of_birth.day))
+
+
+def limit_problems(
+    *,
+    modality: str,
+    rules: ClinicRules,
+    patient=None,
+    on_date=None,
+    current_ma: Any = None,
+    electrode_type: str | None = None,
+    wear_minutes: Any = None,
+    wear_field: str = "treatment_minutes",
+    medication: Medication | None = None,
+    volume_ml: Any = None,
+    frequency_per_week: Any = None,
+) -> list:
+    """R19, one definition for the plan, the booking and the note: tap water
+    at most 15 mA under 18 (age on the session day), a wearable patch worn at
+    most 4 h, tap water at most 5 a week, a drug volume within the catalog's
+    maximum. Figures from ClinicRules. Returns Problems (field, code, message)."""
+    problems = []
+    current = _number(current_ma)
+    if modality == Modality.TAP_WATER and current is not None and patient is not None:
+        age = age_on(getattr(patient, "date_of_birth", None), on_date)
+        if age is not None and age < rules.minor_age_years and current > rules.tap_current_max_minor_ma:
+            problems.append(
+                Problem(
+                    RuleCode.R19_MINOR_CURRENT,
+                    "current_ma",
+                    f"The patient is {age} on {on_date:%Y-%m-%d}: tap-water current for a patient under "
+                    f"{rules.minor_age_years} is at most {fmt(rules.tap_current_max_minor_ma)} mA.",
+                )
+            )
+    wear = _number(wear_minutes)
+    if (
+        modality == Modality.IONTOPHORESIS
+        and electrode_type == "wearable_patch"
+        and wear is not None
+        and wear > rules.patch_wear_max_minutes
+    ):
+        problems.append(
+            Problem(
+                RuleCode.R19_PATCH_WEAR,
+                wear_field,
+                f"A wearable patch is worn at most {rules.patch_wear_max_minutes} minutes "
+                f"({fmt(Decimal(rules.patch_wear_max_minutes) / 60)} h); this is {fmt(wear)} minutes.",
+            )
+        )
+    volume = _number(volume_ml)
+    if volume is not None and medication is not None and medication.is_drug:
+        most = medication.max_volume_ml if medication.max_volume_ml is not None else rules.drug_volume_max_ml
+        if volume > most:
+            problems.append(
+                Problem(
+                    RuleCode.R19_VOLUME,
+                    "medication_volume_ml",
+                    f"At most {fmt(most)} mL of {medication} a session (catalog maximum).",
+                )
+            )
+    frequency = _number(frequency_per_week)
+    if (
+        modality == Modality.TAP_WATER
+        and frequency is not None
+        and frequency > rules.tap_sessions_max_per_week
+    ):
+        problems.append(
+            Problem(
+                RuleCode.R19_TAP_WEEK,
+                "frequency_per_week",
+                f"Tap water is given at most {rules.tap_sessions_max_per_week} times a week.",
+            )
+        )
+    return problems

@@ -6,23 +6,32 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from clinic.access import require_therapist
 from clinic.exceptions import IllegalTransition
 from clinic.models import ClinicRules
-from clinic.roles import has_role
+from clinic.rule_codes import RuleCode
 from patients.models import Patient
 from patients.screening import screening_problems
 from treatments import hooks
 from treatments import rules as parameter_rules
-from treatments.access import CLINICAL
 from treatments.models import Medication, Modality, Polarity, TreatmentPlan
 
 # ---------------------------------------------------------------- medications
 
-MEDICATION_FIELDS = ("name", "concentration", "polarity", "modalities", "is_drug", "is_active", "notes")
+MEDICATION_FIELDS = (
+    "name",
+    "concentration",
+    "polarity",
+    "modalities",
+    "is_drug",
+    "max_volume_ml",
+    "is_active",
+    "notes",
+)
 
 
 def _medication_check(medication: Medication) -> None:
@@ -74,8 +83,10 @@ def medication_create(
     concentration: str = "",
     is_drug: bool = True,
     notes: str = "",
+    max_volume_ml=None,
 ) -> Medication:
     medication = Medication(
+        max_volume_ml=max_volume_ml,
         name=name.strip(),
         concentration=concentration.strip(),
         polarity=polarity,
@@ -176,12 +187,49 @@ def _validate(
         errors.setdefault("medication", []).append(f"{plan.medication} is no longer in the catalog.")
     if errors:
         raise ValidationError(errors)
-    parameter_rules.check_parameters(
+    found: dict[str, list[ValidationError]] = {}
+    try:
+        parameter_rules.check_parameters(
+            modality=plan.modality,
+            values={name: getattr(plan, name) for name in parameter_rules.ALL_PARAMETERS},
+            medication=plan.medication,
+            rules=rules,
+            confirm_out_of_range=confirm_out_of_range,
+        )
+    except ValidationError as exc:
+        found = exc.error_dict
+    for problem in _limit_problems(plan, rules):
+        found.setdefault(problem.field, []).append(problem.error())
+    if (
+        not confirm_out_of_range
+        and plan.sessions_authorized is not None
+        and plan.sessions_prescribed
+        and plan.sessions_authorized > plan.sessions_prescribed
+    ):
+        found.setdefault("sessions_authorized", []).append(
+            ValidationError(
+                f"{plan.sessions_authorized} sessions authorized is more than the "
+                f"{plan.sessions_prescribed} prescribed. Confirm to record it anyway.",
+                code=RuleCode.R19_AUTHORIZED,
+            )
+        )
+    if found:
+        raise ValidationError(found)
+
+
+def _limit_problems(plan: TreatmentPlan, rules: ClinicRules) -> list:
+    """R19 on a plan's targets: the patient's age on the start date (today
+    when none), the patch's wear time (dose ÷ current), tap water a week."""
+    return parameter_rules.limit_problems(
         modality=plan.modality,
-        values={name: getattr(plan, name) for name in parameter_rules.ALL_PARAMETERS},
-        medication=plan.medication,
         rules=rules,
-        confirm_out_of_range=confirm_out_of_range,
+        patient=plan.patient if plan.patient_id else None,
+        on_date=plan.start_date or timezone.localdate(),
+        current_ma=plan.current_ma,
+        electrode_type=plan.electrode_type,
+        wear_minutes=plan.delivery_minutes,
+        wear_field="dose_ma_min",
+        frequency_per_week=plan.frequency_per_week,
     )
 
 
@@ -314,8 +362,8 @@ def _pass_screening_gate(plan: TreatmentPlan, user: AbstractBaseUser, override_r
                 ]
             }
         )
-    if not has_role(user, *CLINICAL):
-        raise PermissionDenied("Only a therapist may override the screening.")
+    # R20: an override is a clinical act: the therapist group itself.
+    require_therapist(user, "override the screening")
     plan.override_reason = override_reason
     plan.override_by = user
     plan.override_at = timezone.now()
@@ -380,4 +428,59 @@ def plan_complete(*, plan: TreatmentPlan, user: AbstractBaseUser, reason: str = 
 def plan_cancel(*, plan: TreatmentPlan, user: AbstractBaseUser, reason: str = "") -> TreatmentPlan:
     locked = _move(_lock(plan, "cancel"), "cancel", user, reason)
     _cancel_upcoming(locked, user, "Plan cancelled")
+    return locked
+
+
+def can_enter_maintenance(plan: TreatmentPlan) -> bool:
+    return (
+        plan.modality == Modality.TAP_WATER
+        and plan.status == TreatmentPlan.Status.ACTIVE
+        and plan.phase == TreatmentPlan.Phase.INITIAL
+    )
+
+
+@transaction.atomic
+def plan_enter_maintenance(
+    *, plan: TreatmentPlan, user: AbstractBaseUser, interval_days: int
+) -> TreatmentPlan:
+    """R21: a therapist moves a hyperhidrosis plan from its initial phase to
+    maintenance, every `interval_days`; from then R15 recalls apply."""
+    require_therapist(user, "move a plan to maintenance")
+    # Row lock: a maintenance move and a status change (hold, complete) of the
+    # same plan run one after the other.
+    locked = TreatmentPlan.objects.select_for_update(of=("self",)).get(pk=plan.pk)
+    if locked.modality != Modality.TAP_WATER:
+        raise ValidationError(
+            {
+                "phase": ValidationError(
+                    "Only hyperhidrosis (tap-water) plans have a maintenance phase.",
+                    code=RuleCode.R21_MODALITY,
+                )
+            }
+        )
+    if locked.status != TreatmentPlan.Status.ACTIVE:
+        raise IllegalTransition(
+            {"status": f"A {locked.get_status_display().lower()} plan cannot enter maintenance."}
+        )
+    rules = ClinicRules.current()
+    try:
+        days = int(interval_days)
+    except (TypeError, ValueError):
+        days = 0
+    if not 1 <= days <= rules.maintenance_interval_max_days:
+        raise ValidationError(
+            {
+                "interval_days": ValidationError(
+                    f"Give the maintenance interval in days, 1 to {rules.maintenance_interval_max_days} "
+                    "(typically 7–28).",
+                    code=RuleCode.R21_INTERVAL,
+                )
+            }
+        )
+    locked.phase = TreatmentPlan.Phase.MAINTENANCE
+    locked.maintenance_interval_days = days
+    locked.status_changed_at = timezone.now()
+    locked.status_changed_by = user
+    locked.status_reason = f"Maintenance every {days} days."
+    locked.save()
     return locked

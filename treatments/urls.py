@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:pk>/resume/", views.plan_status, {"action": "resume"}, name="resume"),
     path("<int:pk>/complete/", views.plan_status, {"action": "complete"}, name="complete"),
     path("<int:pk>/cancel/", views.plan_status, {"action": "cancel"}, name="cancel"),
+    path("<int:pk>/maintenance/", views.plan_maintenance, name="maintenance"),
     path("medications/", views.medication_list, name="medications"),
     path("medications/new/", views.medication_create, name="medication_create"),
     path("medications/<int:pk>/edit/", views.medication_edit, name="medication_edit"),

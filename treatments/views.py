@@ -9,15 +9,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from clinic.access import is_therapist
 from clinic.audit import log_access
 from clinic.forms import add_service_errors
 from clinic.models import ClinicRules
-from clinic.roles import has_role, role_required
+from clinic.roles import has_role, role_required, therapist_required
 from patients.models import Patient
 from patients.screening import current_screening, precautions, screening_gate
-from treatments import services
+from treatments import hooks, services
 from treatments.access import CATALOG, CLINICAL, PLAN_FIELDS, STAFF
-from treatments.forms import MedicationForm, OverrideForm, PlanForm, StatusReasonForm
+from treatments.forms import MaintenanceForm, MedicationForm, OverrideForm, PlanForm, StatusReasonForm
 from treatments.models import Medication, Modality, TreatmentPlan
 from treatments.rules import needs_confirmation
 from treatments.selectors import plan_counts, plans_with_counts
@@ -64,6 +65,8 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "counts": plan_counts(plan),
             "clinical": clinical,
             "actions": services.allowed_actions(plan) if clinical else [],
+            "can_maintain": services.can_enter_maintenance(plan) and is_therapist(request.user),
+            "plan_notices": hooks.plan_notices(plan) if clinical else [],
             "reason_form": StatusReasonForm(),
             "sessions": plan.appointments.select_related("therapist", "room", "note").order_by("start"),
             # Adverse events are clinical, even their kind (treatments.access.PLAN_FIELDS).
@@ -156,6 +159,25 @@ def plan_status(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         log_access(request, [screening])
         context["precautions"] = precautions(screening, plan.modality) if screening else []
     return render(request, "treatments/plan_status_form.html", context)
+
+
+@therapist_required
+def plan_maintenance(request: HttpRequest, pk: int) -> HttpResponse:
+    """R21: GET asks for the interval; POST moves the plan to maintenance."""
+    plan = get_object_or_404(plans_with_counts(), pk=pk)
+    initial = {"interval_days": plan.maintenance_interval_days or 14}
+    form = MaintenanceForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.plan_enter_maintenance(plan=plan, user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Plan in maintenance: recalls go out when a session is due.")
+            return redirect("treatments:detail", pk=plan.pk)
+    status = 400 if request.method == "POST" else 200
+    context = {"plan": plan, "form": form}
+    return render(request, "treatments/plan_maintenance_form.html", context, status=status)
 
 
 @role_required(*STAFF)

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from appointments.models import NO_CLAIM, Appointment, Reminder
@@ -66,10 +66,21 @@ class Outcome:
     lost: int = 0  # claim taken back by another sweep: nothing done
     recovered: int = 0
     unconfirmed: int = 0
+    held: int = 0  # R16: the plan is on hold; the row waits, pending, for its resume
     ids: list[int] = field(default_factory=list)
 
     def add(self, other: Outcome) -> None:
-        for name in ("sent", "retried", "failed", "void", "skipped", "lost", "recovered", "unconfirmed"):
+        for name in (
+            "sent",
+            "retried",
+            "failed",
+            "void",
+            "skipped",
+            "lost",
+            "recovered",
+            "unconfirmed",
+            "held",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.ids += other.ids
 
@@ -91,11 +102,35 @@ class Stop(Exception):
         self.verdict = verdict
 
 
+# R16: messages about a visit of a plan on hold wait (pending, not sent, not
+# lost); once the plan resumes the sweep sends those still timely and the
+# re-check below voids the rest. A cancellation notice still goes out.
+HELD_KINDS = (Kind.CONFIRMATION, Kind.REMINDER, Kind.RESCHEDULED)
+HELD = Verdict(Status.PENDING, "Held: the plan is on hold.")
+
+
+def _held_rows() -> Q:
+    # A subquery, not a join: the claim's FOR UPDATE must lock reminder rows only.
+    held_visits = Appointment.objects.filter(plan__status=TreatmentPlan.Status.ON_HOLD).values("pk")
+    return Q(kind__in=HELD_KINDS, appointment_id__in=held_visits)
+
+
+def _tally(outcome: Outcome, verdict: Verdict) -> None:
+    name = "held" if verdict.status == Status.PENDING else verdict.status
+    setattr(outcome, name, getattr(outcome, name) + 1)
+
+
 # -- the re-check ---------------------------------------------------------------
 def verdict_for(reminder: Reminder, *, now: dt.datetime) -> Verdict | None:
     """Why this message must not go out now (None: send it). Reads only the
     row and the objects loaded with it."""
     appointment = reminder.appointment
+    if (
+        reminder.kind in HELD_KINDS
+        and reminder.plan_id
+        and reminder.plan.status == TreatmentPlan.Status.ON_HOLD
+    ) and (appointment is None or now < appointment.start):
+        return HELD
     if reminder.kind in Reminder.APPOINTMENT_KINDS:
         if reminder.kind == Kind.CANCELLATION:
             if appointment.status != Appointment.Status.CANCELLED:
@@ -144,7 +179,7 @@ class Claim:
 def claim_due(*, now: dt.datetime, limit: int, ids: list[int] | None = None) -> Claim:
     token = secrets.token_hex(16)
     with transaction.atomic():
-        rows = Reminder.objects.filter(status=Status.PENDING, due_at__lte=now)
+        rows = Reminder.objects.filter(status=Status.PENDING, due_at__lte=now).exclude(_held_rows())
         if ids is not None:
             rows = rows.filter(pk__in=ids)
         if connection.features.has_select_for_update_skip_locked:
@@ -266,7 +301,7 @@ def _deliver(reminder: Reminder, token: str, backend, outcome: Outcome, rules: C
     verdict = verdict_for(reminder, now=now)
     if verdict is not None:
         if _close(reminder, token, verdict):
-            setattr(outcome, verdict.status, getattr(outcome, verdict.status) + 1)
+            _tally(outcome, verdict)
         return
     try:
         message = build_message(reminder, rules=rules)
@@ -277,7 +312,7 @@ def _deliver(reminder: Reminder, token: str, backend, outcome: Outcome, rules: C
         if stop.verdict is None:
             outcome.lost += 1
         else:
-            setattr(outcome, stop.verdict.status, getattr(outcome, stop.verdict.status) + 1)
+            _tally(outcome, stop.verdict)
         return
     except mail.DeliveryUnconfirmed as exc:
         mail.reset_backend(backend)

@@ -18,11 +18,11 @@ from appointments.locks import lock_plan
 from appointments.models import Appointment, AppointmentChange, Device, Room, Therapist
 from appointments.selectors import sessions_used
 from clinic.exceptions import SchedulingConflict
-from clinic.localtime import clinic_tz, local_date, span
+from clinic.localtime import clinic_tz, local_date, local_day_bounds, span
 from clinic.models import ClinicRules
 from clinic.rule_codes import TAKEN, Problem, RuleCode
 from patients.models import Patient
-from treatments.models import TreatmentPlan
+from treatments.models import Modality, TreatmentPlan
 
 Status = Appointment.Status
 
@@ -224,6 +224,50 @@ def appointment_book(
     return _create(plan, user, therapist=therapist, room=room, device=device, start=start, end=end)
 
 
+def tap_water_problems(
+    plan: TreatmentPlan, start: dt.datetime, *, exclude_appointment_id: int | None = None
+) -> list[Problem]:
+    """R19: tap water at most once a day and 5 times a calendar week per
+    patient, across the patient's tap-water plans (hands and feet count
+    together: one current through the body a day)."""
+    if plan is None or plan.modality != Modality.TAP_WATER:
+        return []
+    rules = ClinicRules.current()
+    day = local_date(start)
+    monday = day - dt.timedelta(days=day.weekday())
+    week_start, _ = local_day_bounds(monday)
+    week_end, _ = local_day_bounds(monday + dt.timedelta(days=7))
+    day_start, day_end = local_day_bounds(day)
+    booked = Appointment.objects.filter(
+        patient_id=plan.patient_id,
+        plan__modality=Modality.TAP_WATER,
+        status__in=Appointment.ACTIVE_STATUSES,
+        start__gte=week_start,
+        start__lt=week_end,
+    ).exclude(pk=exclude_appointment_id)
+    starts = list(booked.values_list("start", flat=True))
+    problems = []
+    if sum(day_start <= s < day_end for s in starts) >= rules.tap_sessions_max_per_day:
+        problems.append(
+            Problem(
+                RuleCode.R19_TAP_DAY,
+                "start",
+                f"Tap water at most {rules.tap_sessions_max_per_day} a day: the patient already has one on "
+                f"{day:%a %d %b}.",
+            )
+        )
+    if len(starts) >= rules.tap_sessions_max_per_week:
+        problems.append(
+            Problem(
+                RuleCode.R19_TAP_WEEK,
+                "start",
+                f"Tap water at most {rules.tap_sessions_max_per_week} times a calendar week: the week of "
+                f"{monday:%d %b} is full.",
+            )
+        )
+    return problems
+
+
 @transaction.atomic
 def evaluation_book(
     *,
@@ -279,6 +323,9 @@ def _create(
     **slot,
 ) -> Appointment:
     """Insert a checked slot, record it in the history and plan its emails."""
+    # Every booking path (one session, series, waitlist) comes through here;
+    # the plan row is locked, so two bookings of one plan are serialised.
+    raise_for(tap_water_problems(plan, slot["start"]))
     appointment = _insert(
         Appointment(
             patient_id=plan.patient_id if plan is not None else patient.pk,

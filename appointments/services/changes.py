@@ -12,9 +12,10 @@ from django.utils import timezone
 
 from appointments import hooks
 from appointments.availability import Schedule
+from appointments.holds import refuse_on_hold
 from appointments.locks import lock_appointment, lock_visit
 from appointments.models import Appointment, Room, Therapist
-from appointments.services.booking import _clean_start, _insert, _record, raise_for
+from appointments.services.booking import _clean_start, _insert, _record, raise_for, tap_water_problems
 from clinic.exceptions import IllegalTransition
 from clinic.localtime import local_date
 from clinic.models import ClinicRules
@@ -91,6 +92,7 @@ def appointment_reschedule(
         start, end, therapist=therapist, room=wanted_room, device=device
     )
     raise_for(problems)
+    raise_for(tap_water_problems(plan, start, exclude_appointment_id=appointment.pk))  # R19
     old = Appointment(
         start=appointment.start,
         end=appointment.end,
@@ -176,8 +178,10 @@ def appointment_confirm(
 def appointment_check_in(
     *, appointment: Appointment, user=None, now: dt.datetime | None = None
 ) -> Appointment:
-    appointment = lock_appointment(appointment.pk)
+    # The visit, then its plan (lock order): a hold racing the check-in is seen.
+    appointment, plan = lock_visit(appointment.pk)
     _require(appointment, "check_in")
+    refuse_on_hold(appointment=appointment, plan=plan)  # R16
     now = now or timezone.now()
     if local_date(appointment.start) != local_date(now):
         raise IllegalTransition({"status": "A patient can be checked in only on the day of the visit."})

@@ -217,6 +217,7 @@ MATRIX: dict[str, Row] = {
     "treatments:resume": row("plan", GET=CLINICAL),
     "treatments:complete": row("plan", GET=CLINICAL),
     "treatments:cancel": row("plan", GET=CLINICAL),
+    "treatments:maintenance": row("plan", GET=(LOGIN, 403, 200, 403)),  # R20, R21: therapists
     "notes:progress": row("plan", GET=CLINICAL),  # session parameters and pain: clinical
     "notes:billing": row(GET=ADMIN_ONLY),
     "treatments:medications": row(GET=STAFF),
@@ -240,8 +241,9 @@ MATRIX: dict[str, Row] = {
     "appointments:check_in": row("appointment", POST=(LOGIN, 302, 302, 302)),
     "appointments:no_show": row("appointment", POST=(LOGIN, 302, 302, 302)),
     "notes:note": row("appointment", GET=CLINICAL),
-    "notes:sign": row("appointment", POST=(LOGIN, 403, 400, 400)),
-    "notes:addendum": row("appointment", POST=(LOGIN, 403, 400, 400)),
+    # R20: clinical acts need the therapist group; a clinic admin who treats holds both
+    "notes:sign": row("appointment", POST=(LOGIN, 403, 400, 403)),
+    "notes:addendum": row("appointment", POST=(LOGIN, 403, 400, 403)),
     "appointments:messages": row("appointment", GET=STAFF),
     "appointments:patient_messages": row("patient", GET=STAFF),
     "appointments:message_resend": row("reminder", POST=(LOGIN, 302, 403, 302)),
@@ -275,6 +277,7 @@ MATRIX: dict[str, Row] = {
     "api:plan-hold": row("plan", POST=(401, 403, 200, 200)),
     "api:plan-complete": row("plan", POST=(401, 403, 200, 200)),
     "api:plan-cancel": row("plan", POST=(401, 403, 200, 200)),
+    "api:plan-maintenance": row("plan", POST=(401, 403, 400, 403)),  # R21: therapists (R20)
     "api:plan-book-series": row("plan", POST=(401, 400, 400, 400)),
     "api:slots": row(query="plan={plan}&date_from=2030-01-07&date_to=2030-01-08", GET=API_STAFF),
     "api:therapist-list": row(GET=API_STAFF, POST=(401, 403, 403, 400)),
@@ -293,8 +296,8 @@ MATRIX: dict[str, Row] = {
     "api:reminder-list": row(GET=API_STAFF),
     "api:reminder-detail": row("reminder", GET=API_STAFF),
     "api:reminder-resend": row("reminder", POST=(401, 400, 403, 400)),  # completed visit: nothing to resend
-    "api:appointment-note-sign": row("appointment", POST=(401, 403, 400, 400)),
-    "api:appointment-note-addenda": row("appointment", POST=(401, 403, 400, 400)),
+    "api:appointment-note-sign": row("appointment", POST=(401, 403, 400, 403)),  # R20
+    "api:appointment-note-addenda": row("appointment", POST=(401, 403, 400, 403)),  # R20
     # -- the admin site itself (model pages: ADMIN_MODELS below)
     "admin:index": row(GET=(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200)),
     "admin:login": row(GET=(200, 200, 200, 302)),

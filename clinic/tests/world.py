@@ -76,7 +76,7 @@ def build_world(time_machine) -> World:
         "skin_after": "erythema",
         "pain_before": 6,
         "pain_after": 4,
-        "timed_minutes": 12,
+        "timed_minutes": 10,
         "subjective": "Elbow pain easing",
     }
     user = users["therapist"]

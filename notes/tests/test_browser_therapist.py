@@ -44,7 +44,7 @@ def earlier_sessions(plan, therapist, room, pains):
             skin_after="erythema",
             pain_before=before,
             pain_after=after,
-            timed_minutes=12,
+            timed_minutes=10,
             cpt_code="97033",
             billing_units=1,
         )
@@ -78,9 +78,12 @@ def test_therapist_writes_confirms_and_signs_a_note_then_sees_the_progress_chart
     page.get_by_role("button", name="Save note").click()
     confirm = page.get_by_label("I confirm the values outside the typical range")
     expect(page.get_by_text("typical", exact=False).first).to_be_visible()
+    # R18: the timed minutes (10, from the plan) exceed the 8 minutes delivered.
+    expect(page.get_by_text("Timed minutes cannot exceed the treatment time delivered")).to_be_visible()
     assert not SessionNote.objects.filter(appointment=visit).exists()
     assert_accessible(page)
 
+    page.get_by_label("Timed minutes").fill("8")
     confirm.check()
     page.get_by_role("button", name="Save note").click()
     expect(page.get_by_role("alert").filter(has_text="Note saved.")).to_be_visible()
@@ -104,3 +107,37 @@ def test_therapist_writes_confirms_and_signs_a_note_then_sees_the_progress_chart
     expect(page.get_by_role("row")).to_have_count(4)  # header and three sessions
     screenshot(page, "progress")
     assert_accessible(page)
+
+
+def test_a_held_plan_is_flagged_at_the_front_desk_and_a_therapist_starts_maintenance(page):
+    from django.urls import reverse
+
+    from treatments import services as plans
+
+    people = staff()
+    held = patient_plan("Nora", "Held")
+    visit_today(held, people["therapist"], people["room"], minutes_ago=-60)
+    plans.plan_hold(plan=held, user=people["therapist"].user, reason="Burn review")
+    sweat = patient_plan("Sam", "Sweat", tap_water=True, maintenance_interval_days=None)
+
+    login(page, "frontdesk")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Day sheet").click()
+    row = page.get_by_role("row").filter(has_text="Held, Nora")
+    expect(row.get_by_text("Plan on hold — ask the therapist")).to_be_visible()
+    expect(row.get_by_role("button", name="Check in Nora Held")).to_have_count(0)
+    assert_accessible(page)
+
+    page.context.clear_cookies()
+    login(page, "therapist")
+    page.goto(reverse("treatments:detail", kwargs={"pk": sweat.pk}))
+    page.get_by_role("link", name="Start maintenance").first.click()
+    page.get_by_label("Maintenance interval (days)").fill("400")
+    page.get_by_role("button", name="Start maintenance").click()
+    expect(page.get_by_text("Give the maintenance interval in days")).to_be_visible()
+    expect(page.get_by_label("Maintenance interval (days)")).to_have_value("400")
+    assert_accessible(page)
+    page.get_by_label("Maintenance interval (days)").fill("14")
+    page.get_by_role("button", name="Start maintenance").click()
+    expect(page.get_by_role("alert").filter(has_text="Plan in maintenance")).to_be_visible()
+    sweat.refresh_from_db()
+    assert (sweat.phase, sweat.maintenance_interval_days) == ("maintenance", 14)

@@ -155,7 +155,9 @@ def test_every_path_that_locks_several_rows_takes_them_in_one_order(time_machine
         )
     )
     signed = _locked_tables(lambda: notes.note_sign(appointment=other, user=user, password="phoresis-demo"))
+    # R16: the burn holds the plan when the note is saved; signing completes the visit.
+    assert saved[0] == "treatments_sessionnote" and "treatments_treatmentplan" in saved
     assert signed[0] == "treatments_sessionnote"
-    assert {"appointments_appointment", "treatments_treatmentplan"} <= set(signed)  # completes, holds
+    assert "appointments_appointment" in signed
     for path in (saved, signed):
         assert _in_order(path), path

@@ -37,7 +37,7 @@ GOOD = {
     "skin_after": "erythema",
     "pain_before": 6,
     "pain_after": 4,
-    "timed_minutes": 12,
+    "timed_minutes": 10,
 }
 
 
@@ -234,8 +234,9 @@ class TestPages:
         response = client.get(reverse("notes:billing"), {"format": "csv"})
         assert response.status_code == 200
         lines = response.content.decode().splitlines()
-        assert lines[0].startswith("month,plan,mrn")
-        assert lines[1].endswith(",97033,1,12,1")
+        assert lines[0].startswith("date_of_service,mrn,patient,payer,member_id,authorization_number")
+        assert lines[1].startswith(visit.start.date().isoformat())
+        assert ",97033,1,10,1,Theo" in lines[1]
         client.force_login(therapist_user_pw)
         assert client.get(reverse("notes:billing")).status_code == 403
 

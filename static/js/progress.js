@@ -12,6 +12,9 @@ document.addEventListener("DOMContentLoaded", () => {
       datasets: [
         { label: "Pain before", data: data.before, borderColor: "#dc3545", tension: 0.2 },
         { label: "Pain after", data: data.after, borderColor: "#0d6efd", tension: 0.2 },
+        ...(data.hdss && data.hdss.length
+          ? [{ label: "HDSS (1–4)", data: data.hdss, borderColor: "#198754", tension: 0.2, borderDash: [4, 4] }]
+          : []),
       ],
     },
     options: { animation: false, maintainAspectRatio: false, scales: { y: { min: 0, max: 10, title: { display: true, text: "Pain (0–10)" } } } },

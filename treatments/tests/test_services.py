@@ -162,9 +162,9 @@ def test_an_inactive_medication_cannot_start_a_new_plan(patient, therapist_user)
 def test_a_plan_keeps_its_medication_after_deactivation(therapist_user):
     plan = PlanFactory()
     services.medication_deactivate(medication=plan.medication)
-    services.plan_update(plan=plan, user=therapist_user, data={"sessions_authorized": 8})
+    services.plan_update(plan=plan, user=therapist_user, data={"sessions_authorized": 5})
     plan.refresh_from_db()
-    assert plan.sessions_authorized == 8 and plan.medication.is_active is False
+    assert plan.sessions_authorized == 5 and plan.medication.is_active is False
 
 
 def test_update_refuses_a_bad_value_and_keeps_the_stored_plan(therapist_user):

@@ -158,11 +158,11 @@ def test_edit_saves_a_change(client, therapist_user):
     plan = PlanFactory()
     client.force_login(therapist_user)
     response = client.post(
-        reverse("treatments:edit", kwargs={"pk": plan.pk}), ionto_form(sessions_authorized="10")
+        reverse("treatments:edit", kwargs={"pk": plan.pk}), ionto_form(sessions_authorized="5")
     )
     assert response.status_code == 302
     plan.refresh_from_db()
-    assert plan.sessions_authorized == 10
+    assert plan.sessions_authorized == 5
 
 
 def test_activation_with_a_pregnancy_answer_is_refused_on_the_page(client, therapist_user):
