@@ -7,8 +7,11 @@ from patients.services import DEMOGRAPHIC_FIELDS, PHONE_REGION, SCREENING_FIELDS
 
 class PatientForm(forms.ModelForm):
     phone = PhoneNumberField(region=PHONE_REGION, required=False, help_text="e.g. 202-555-0143")
+    emergency_contact_phone = PhoneNumberField(
+        region=PHONE_REGION, required=False, label="Emergency contact phone"
+    )
     confirm_duplicate = forms.BooleanField(
-        required=False, label="This is a different person with the same name and date of birth"
+        required=False, label="I checked: this is a different person from the records listed"
     )
 
     class Meta:
@@ -21,6 +24,22 @@ class PatientForm(forms.ModelForm):
 
     def service_data(self) -> dict:
         return {name: self.cleaned_data[name] for name in DEMOGRAPHIC_FIELDS}
+
+
+class MergeForm(forms.Form):
+    into = forms.ModelChoiceField(
+        queryset=Patient.objects.none(),
+        label="Keep this record",
+        help_text="Plans, visits, screenings, notes and messages move to it; this record stays, inactive.",
+    )
+    confirm = forms.BooleanField(label="I checked both records: they are the same person")
+
+    def __init__(self, *args, patient: Patient, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["into"].queryset = Patient.objects.filter(is_active=True).exclude(pk=patient.pk)
+        self.fields["into"].label_from_instance = lambda p: (
+            f"{p.last_name}, {p.first_name} — born {p.date_of_birth:%Y-%m-%d}, MRN {p.mrn}"
+        )
 
 
 class PatientSearchForm(forms.Form):

@@ -204,6 +204,7 @@ MATRIX: dict[str, Row] = {
     "patients:create": row(GET=STAFF),
     "patients:detail": row("patient", GET=STAFF),
     "patients:edit": row("patient", GET=STAFF),
+    "patients:merge": row("patient", GET=ADMIN_ONLY),
     "patients:screening": row("patient", GET=CLINICAL),
     "patients:screening_history": row("patient", GET=CLINICAL),
     # -- plans: everyone reads (booking needs them), therapists write
@@ -255,6 +256,7 @@ MATRIX: dict[str, Row] = {
     "api:patient-list": row(GET=API_STAFF, POST=(401, 400, 400, 400)),
     "api:patient-detail": row("patient", GET=API_STAFF),
     "api:patient-screening": row("patient", GET=API_CLINICAL),
+    "api:patient-merge": row("patient", POST=(401, 403, 403, 400)),
     "api:medication-list": row(GET=API_STAFF, POST=(401, 403, 403, 400)),
     "api:medication-detail": row("medication", GET=API_STAFF),
     "api:medication-deactivate": row("medication", POST=(401, 403, 403, 200)),
