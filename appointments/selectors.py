@@ -7,13 +7,13 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from appointments.availability import LONGEST_VISIT, Schedule
 from appointments.models import Appointment, Therapist, WaitlistEntry
 from clinic.localtime import clinic_tz, local_date, local_day_bounds
-from treatments.models import TreatmentPlan
+from treatments.models import Authorization, TreatmentPlan
 
 
 def annotate_session_counts(queryset: QuerySet[TreatmentPlan]) -> QuerySet[TreatmentPlan]:
@@ -23,6 +23,22 @@ def annotate_session_counts(queryset: QuerySet[TreatmentPlan]) -> QuerySet[Treat
         scheduled_count=Count("appointments", filter=Q(appointments__status__in=Appointment.BOOKED_STATUSES)),
         completed_count=Count("appointments", filter=Q(appointments__status=Appointment.Status.COMPLETED)),
     )
+
+
+def annotate_authorization_use(queryset: QuerySet[Authorization]) -> QuerySet[Authorization]:
+    """R22: `visits_used`, the plan's booked and completed visits whose date
+    (in clinic time) falls in the authorization's period (registered with
+    treatments.selectors.authorizations_with_use)."""
+    used = (
+        Appointment.objects.filter(plan_id=OuterRef("plan_id"), status__in=Appointment.ACTIVE_STATUSES)
+        .annotate(day=TruncDate("start", tzinfo=clinic_tz()))
+        .filter(day__gte=OuterRef("valid_from"), day__lte=OuterRef("valid_to"))
+        .order_by()
+        .values("plan_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return queryset.annotate(visits_used=Coalesce(Subquery(used, output_field=IntegerField()), Value(0)))
 
 
 def sessions_used(plan: TreatmentPlan) -> int:

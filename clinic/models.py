@@ -46,6 +46,8 @@ class ClinicRules(models.Model):
     reminder_offsets_hours = models.CharField(max_length=50, default="24")
     # R14 alert threshold
     authorization_alert_remaining = models.PositiveSmallIntegerField(default=2)
+    # R22: staff are alerted this many days before an authorization expires
+    authorization_expiry_alert_days = models.PositiveSmallIntegerField(default=7)
 
     class Meta:
         verbose_name = "clinic rules"

@@ -57,6 +57,12 @@ class RuleCode(StrEnum):
     R9_EXPIRY = "R9.expiry"
     R9_EXPIRED = "R9.expired"
     R9_VOLUME = "R9.volume"
+    # R22 insurance authorizations: a visit's date falls in one that is
+    # valid then with visits left; an authorization's own consistency.
+    R22_NONE = "R22.none"
+    R22_USED = "R22.used"
+    R22_OVERLAP = "R22.overlap"
+    R22_INVALID = "R22.invalid"
 
     @property
     def rule(self) -> str:

@@ -18,6 +18,7 @@ from patients.screening import screening_problems
 from treatments import hooks
 from treatments import rules as parameter_rules
 from treatments.access import CLINICAL
+from treatments.authorizations import sync_sessions_authorized
 from treatments.models import Medication, Modality, Polarity, TreatmentPlan
 
 # ---------------------------------------------------------------- medications
@@ -207,6 +208,8 @@ def plan_create(
     _apply(plan, data, rules)
     _validate(plan, rules=rules, confirm_out_of_range=confirm_out_of_range, new_medication=True)
     plan.save()
+    if plan.sessions_authorized is not None:
+        sync_sessions_authorized(plan=plan, value=plan.sessions_authorized)
     return plan
 
 
@@ -239,6 +242,8 @@ def plan_update(
         new_medication=plan.medication_id != medication_before,
     )
     plan.save()
+    if "sessions_authorized" in data:
+        sync_sessions_authorized(plan=plan, value=plan.sessions_authorized)
     return plan
 
 

@@ -84,6 +84,7 @@ def _admin_objects(world: World) -> dict[str, object]:
         "treatments.medication": world.medication,
         "patients.payer": world.payer,
         "treatments.treatmentplan": world.plan,
+        "treatments.authorization": world.authorization,
         "clinic.clinicrules": world.rules,
         "appointments.therapist": world.therapist,
         "appointments.room": world.room,
@@ -212,6 +213,9 @@ MATRIX: dict[str, Row] = {
     "treatments:detail": row("plan", GET=STAFF),
     "treatments:create": row("patient", GET=CLINICAL),
     "treatments:edit": row("plan", GET=CLINICAL),
+    # -- authorizations (R22): the front desk handles insurance
+    "treatments:authorization_create": row("plan", GET=STAFF),
+    "treatments:authorization_edit": row("authorization", GET=STAFF),
     "treatments:activate": row("plan", GET=CLINICAL),
     "treatments:hold": row("plan", GET=CLINICAL),
     "treatments:resume": row("plan", GET=CLINICAL),
@@ -262,6 +266,8 @@ MATRIX: dict[str, Row] = {
     "api:medication-deactivate": row("medication", POST=(401, 403, 403, 200)),
     "api:payer-list": row(GET=API_STAFF, POST=(401, 403, 403, 400)),
     "api:payer-detail": row("payer", GET=API_STAFF),
+    "api:authorization-list": row(GET=API_STAFF, POST=(401, 400, 400, 400)),
+    "api:authorization-detail": row("authorization", GET=API_STAFF),
     "api:plan-list": row(GET=API_STAFF, POST=(401, 403, 400, 400)),
     "api:plan-detail": row("plan", GET=API_STAFF),
     # the plan is active: activate and resume are refused for the plan's state, the rest go
@@ -315,6 +321,7 @@ ADMIN_MODELS: dict[str, dict[str, int]] = {
     "patients.screening": {**READ_ONLY, "auditlog": 200},
     "treatments.medication": {**OPEN, "delete": 403, "auditlog": 200},  # a plan uses it: never deleted
     "treatments.treatmentplan": {**READ_ONLY, "auditlog": 200},
+    "treatments.authorization": {**READ_ONLY, "auditlog": 200},  # R22's checks run on the plan page
     "patients.payer": {**OPEN, "delete": 403, "auditlog": 200},  # authorizations point at it
     "appointments.appointment": {**READ_ONLY, "auditlog": 200},
     "appointments.reminder": READ_ONLY,  # the outbox changes only through the services
