@@ -15,6 +15,9 @@ def after_booked(appointment: Appointment) -> None:
     from appointments import reminders
 
     reminders.plan_for_booking(appointment)
+    from appointments.services.waitlist import waitlist_after_booked
+
+    waitlist_after_booked(appointment)  # the entry leaves the list once it got its slot
 
 
 def after_rescheduled(appointment: Appointment, *, old_start: dt.datetime) -> None:

@@ -244,9 +244,20 @@ class WaitlistEntry(TimeStampedModel):
     class Meta:
         ordering = ["created_at", "id"]
         verbose_name_plural = "waitlist entries"
+        constraints = [
+            # One entry per plan on the list: two would be matched twice.
+            models.UniqueConstraint(
+                fields=["plan"], condition=Q(is_active=True), name="waitlist_one_active_entry_per_plan"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Waitlist: patient {self.patient_id}, plan {self.plan_id}"
+
+    @property
+    def preferred_day_names(self) -> list[str]:
+        names = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+        return [names[i] for i in self.preferred_weekdays or [] if 0 <= i < len(names)]
 
 
 # An unclaimed outbox row's claim token (a random id per sweep, not a secret).

@@ -22,8 +22,10 @@ from appointments.forms import BookForm, CancelForm, RescheduleForm, SeriesForm,
 from appointments.models import Appointment, Room, Therapist, WaitlistEntry
 from clinic.forms import add_service_errors
 from clinic.localtime import clinic_tz, local_date, local_day_bounds
+from clinic.models import ClinicRules
 from clinic.roles import role_required
 from treatments.models import TreatmentPlan
+from treatments.selectors import OPEN_PLAN_STATUSES, authorization_alerts
 
 staff = role_required(*BOOKING)
 
@@ -163,6 +165,14 @@ def day_sheet(request: HttpRequest) -> HttpResponse:
             )
         )
     )
+    # R12 counts and R22 alerts: two queries for the whole sheet.
+    attendance = selectors.attendance_for(a.patient_id for a in rows)
+    alerts = authorization_alerts(
+        {a.plan_id for a in rows if a.plan_id and a.plan.status in OPEN_PLAN_STATUSES}
+    )
+    for a in rows:
+        a.attendance = attendance.get(a.patient_id)
+        a.authorization_alerts = alerts.get(a.plan_id, [])
     return render(
         request,
         "appointments/day_sheet.html",
@@ -221,6 +231,9 @@ def _detail_context(appointment: Appointment, **extra) -> dict:
             initial={"start": appointment.start.astimezone(clinic_tz()).replace(tzinfo=None)}
         ),
         "can_change": appointment.status in Appointment.UPCOMING_STATUSES,
+        "late_cancel": services.cancel_would_be_late(appointment),
+        "late_cancel_hours": ClinicRules.current().late_cancel_hours,
+        "attendance": selectors.attendance_for([appointment.patient_id]).get(appointment.patient_id),
     }
     if appointment.status == Appointment.Status.CANCELLED and appointment.start > timezone.now():
         context["waitlist_matches"] = selectors.waitlist_matches(
@@ -228,6 +241,8 @@ def _detail_context(appointment: Appointment, **extra) -> dict:
             end=appointment.end,
             modality=appointment.plan.modality,
             exclude_plan=appointment.plan_id,
+            therapist=appointment.therapist_id,
+            bookable=services.entry_bookable,
         )
         if appointment.plan.status == TreatmentPlan.Status.ACTIVE:
             context["suggestion"] = selectors.next_free_slot(
@@ -302,7 +317,8 @@ def book(request: HttpRequest) -> HttpResponse:
         request.GET if "date_from" in request.GET else None,
         initial={"date_from": today, "date_to": today + dt.timedelta(days=14)},
     )
-    form = BookForm(request.POST or None)
+    # "Book" from a waitlist match or a freed slot arrives with the slot filled in.
+    form = BookForm(request.POST or None, initial=_slot_initial(request))
     if request.method == "POST" and form.is_valid():
         try:
             appointment = services.appointment_book(plan=plan, user=request.user, **form.cleaned_data)
@@ -325,9 +341,31 @@ def book(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "appointments/book.html",
-        {"plan": plan, "search": search, "form": form, "slots": slots},
+        {
+            "plan": plan,
+            "search": search,
+            "form": form,
+            "slots": slots,
+            "attendance": selectors.attendance_for([plan.patient_id]).get(plan.patient_id),
+            "authorization_alerts": authorization_alerts([plan.pk]).get(plan.pk, []),
+        },
         status=status,
     )
+
+
+def _slot_initial(request: HttpRequest) -> dict:
+    initial: dict = {}
+    try:
+        start = dt.datetime.fromisoformat(request.GET.get("start", ""))
+    except ValueError:
+        return initial
+    if timezone.is_naive(start):
+        start = start.replace(tzinfo=clinic_tz())
+    initial["start"] = start.astimezone(clinic_tz())
+    for name in ("therapist", "room"):
+        if _int(request.GET.get(name)):
+            initial[name] = _int(request.GET.get(name))
+    return initial
 
 
 @staff
@@ -369,7 +407,10 @@ def waitlist(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "appointments/waitlist.html",
-        {"entries": entries, "freed": [(a, m) for a, m in selectors.freed_slots() if m]},
+        {
+            "entries": entries,
+            "freed": [(a, m) for a, m in selectors.freed_slots(bookable=services.entry_bookable) if m],
+        },
     )
 
 
@@ -377,9 +418,17 @@ def waitlist(request: HttpRequest) -> HttpResponse:
 def waitlist_add(request: HttpRequest) -> HttpResponse:
     initial = {"plan": _int(request.GET.get("plan"))}
     form = WaitlistForm(request.POST or None, initial=initial)
-    form.fields["plan"].queryset = TreatmentPlan.objects.filter(
-        status__in=[TreatmentPlan.Status.ACTIVE, TreatmentPlan.Status.DRAFT]
-    ).select_related("patient")
+    # Active plans not on the list yet, named by their patient.
+    form.fields["plan"].queryset = (
+        TreatmentPlan.objects.filter(status=TreatmentPlan.Status.ACTIVE)
+        .exclude(waitlist_entries__is_active=True)
+        .select_related("patient")
+        .order_by("patient__last_name", "patient__first_name", "id")
+    )
+    form.fields["plan"].label_from_instance = lambda p: (
+        f"{p.patient.last_name}, {p.patient.first_name} (MRN {p.patient.mrn}) · "
+        f"{p.get_modality_display()} · {p.body_site}"
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.waitlist_add(**form.cleaned_data)
@@ -399,3 +448,9 @@ def waitlist_remove(request: HttpRequest, pk: int) -> HttpResponse:
     services.waitlist_remove(entry=get_object_or_404(WaitlistEntry, pk=pk))
     messages.success(request, "Removed from the waitlist.")
     return redirect("appointments:waitlist")
+
+
+def chart_attendance(request: HttpRequest, patient) -> dict:
+    """The patient chart's attendance line (R12, last 12 months) and the
+    link to the patient's message log (patients.chart section)."""
+    return {"patient": patient, "attendance": selectors.attendance_for([patient.pk]).get(patient.pk)}

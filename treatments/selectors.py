@@ -147,3 +147,19 @@ def authorization_alerts(
         if found:
             alerts[plan_id] = found
     return alerts
+
+
+def plans_with_authorization_alerts(
+    *, today: dt.date | None = None, limit: int = 20, rules: ClinicRules | None = None
+) -> list[tuple[TreatmentPlan, list[AuthorizationAlert]]]:
+    """Open plans whose authorization needs the front desk (dashboards):
+    few visits left, expiring soon, or expired lately with no renewal."""
+    today = today or timezone.localdate()
+    recent = Authorization.objects.filter(
+        plan__status__in=OPEN_PLAN_STATUSES, valid_to__gte=today - dt.timedelta(days=30)
+    )
+    plan_ids = set(recent.values_list("plan_id", flat=True))
+    alerts = authorization_alerts(plan_ids, today=today, rules=rules)
+    plans = TreatmentPlan.objects.filter(pk__in=list(alerts)).select_related("patient")
+    ordered = sorted(plans, key=lambda p: (p.patient.last_name, p.patient.first_name, p.pk))
+    return [(plan, alerts[plan.pk]) for plan in ordered[:limit]]

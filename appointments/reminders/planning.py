@@ -243,6 +243,13 @@ RESENDABLE = (Status.SENT, Status.FAILED, Status.SKIPPED)
 
 
 @transaction.atomic
+def is_current_slot(reminder: Reminder) -> bool:
+    """A visit's message is about its current slot (not one it was moved
+    from); other messages (offers, recalls) have no visit to change."""
+    appointment = reminder.appointment
+    return appointment is None or reminder.slot_start == appointment.start
+
+
 def reminder_resend(*, reminder: Reminder, user=None) -> Reminder:
     """Send a message again on request (the patient lost it, a failure was
     fixed). The re-checks still apply: a stale message is voided, not sent."""
@@ -250,6 +257,10 @@ def reminder_resend(*, reminder: Reminder, user=None) -> Reminder:
     if reminder.status not in RESENDABLE:
         raise ValidationError(
             {"status": f"A {reminder.get_status_display().lower()} message cannot be sent again."}
+        )
+    if not is_current_slot(reminder):
+        raise ValidationError(
+            {"status": "This message is about a slot the visit no longer has: nothing to resend."}
         )
     now = timezone.now()
     reminder.status = Status.PENDING

@@ -16,9 +16,18 @@ from appointments.services.changes import (
     appointment_no_show,
     appointment_reschedule,
     appointments_cancel_upcoming,
+    cancel_would_be_late,
 )
 from appointments.services.series import Occurrence, SeriesPreview, series_book, series_preview
-from appointments.services.waitlist import waitlist_add, waitlist_remove
+from appointments.services.waitlist import (
+    entry_bookable,
+    match_problems,
+    waitlist_add,
+    waitlist_after_booked,
+    waitlist_close_for_plan,
+    waitlist_entry_matches,
+    waitlist_remove,
+)
 
 __all__ = [
     "ACTION_WORDS",
@@ -33,10 +42,16 @@ __all__ = [
     "appointment_no_show",
     "appointment_reschedule",
     "appointments_cancel_upcoming",
+    "cancel_would_be_late",
     "check_plan_bookable",
     "raise_for",
     "series_book",
     "series_preview",
+    "entry_bookable",
+    "match_problems",
     "waitlist_add",
+    "waitlist_after_booked",
+    "waitlist_close_for_plan",
+    "waitlist_entry_matches",
     "waitlist_remove",
 ]

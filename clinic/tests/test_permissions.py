@@ -291,6 +291,9 @@ MATRIX: dict[str, Row] = {
     "api:appointment-check-in": row("appointment", POST=(401, 400, 400, 400)),  # completed visit
     "api:appointment-no-show": row("appointment", POST=(401, 400, 400, 400)),
     "api:appointment-note": row("appointment", GET=API_CLINICAL),
+    "api:waitlist-list": row(GET=API_STAFF, POST=(401, 400, 400, 400)),
+    "api:waitlist-detail": row("waitlist", GET=API_STAFF),
+    "api:waitlist-matches": row("waitlist", GET=API_STAFF),
     "api:reminder-list": row(GET=API_STAFF),
     "api:reminder-detail": row("reminder", GET=API_STAFF),
     "api:reminder-resend": row("reminder", POST=(401, 400, 403, 400)),  # completed visit: nothing to resend
