@@ -302,6 +302,11 @@ class Reminder(models.Model):
     waitlist_entry = models.ForeignKey(
         WaitlistEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="reminders"
     )
+    # A waitlist offer's slot is with this therapist: whoever claims first
+    # books it, the therapist's no-overlap constraint refusing the others.
+    offer_therapist = models.ForeignKey(
+        Therapist, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
     slot_start = models.DateTimeField(help_text="The visit start (offered slot, recall date) it is about.")

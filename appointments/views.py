@@ -355,16 +355,17 @@ def book(request: HttpRequest) -> HttpResponse:
 
 def _slot_initial(request: HttpRequest) -> dict:
     initial: dict = {}
+    params = request.POST if request.method == "POST" and "start" in request.POST else request.GET
     try:
-        start = dt.datetime.fromisoformat(request.GET.get("start", ""))
+        start = dt.datetime.fromisoformat(params.get("start", ""))
     except ValueError:
         return initial
     if timezone.is_naive(start):
         start = start.replace(tzinfo=clinic_tz())
     initial["start"] = start.astimezone(clinic_tz())
     for name in ("therapist", "room"):
-        if _int(request.GET.get(name)):
-            initial[name] = _int(request.GET.get(name))
+        if _int(params.get(name)):
+            initial[name] = _int(params.get(name))
     return initial
 
 
@@ -454,3 +455,24 @@ def chart_attendance(request: HttpRequest, patient) -> dict:
     """The patient chart's attendance line (R12, last 12 months) and the
     link to the patient's message log (patients.chart section)."""
     return {"patient": patient, "attendance": selectors.attendance_for([patient.pk]).get(patient.pk)}
+
+
+@require_POST
+@staff
+def waitlist_offer(request: HttpRequest, pk: int) -> HttpResponse:
+    """Email a freed slot to a waiting patient, with a link to take it."""
+    entry = get_object_or_404(WaitlistEntry.objects.select_related("patient", "plan"), pk=pk)
+    initial = _slot_initial(request)
+    if "start" not in initial:
+        messages.error(request, "Choose the freed slot to offer.")
+        return redirect("appointments:waitlist")
+    therapist = Therapist.objects.filter(pk=initial.get("therapist")).first()
+    try:
+        services.waitlist_offer(entry=entry, start=initial["start"], therapist=therapist)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request, f"{entry.patient.full_name} will get an email offering {_when(initial['start'])}."
+        )
+    return redirect("appointments:waitlist")

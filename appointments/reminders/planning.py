@@ -162,7 +162,9 @@ def plan_for_cancellation(appointment: Appointment) -> None:
 
 # -- waitlist offers and recalls ----------------------------------------------
 @transaction.atomic
-def offer_waitlist_slot(*, entry: WaitlistEntry, start: dt.datetime, end: dt.datetime) -> Reminder:
+def offer_waitlist_slot(
+    *, entry: WaitlistEntry, start: dt.datetime, end: dt.datetime, therapist=None
+) -> Reminder:
     """Tell a waiting patient a slot opened up (once per entry and slot)."""
     if not entry.is_active:
         raise ValidationError({"entry": "This waitlist entry is no longer active."})
@@ -173,7 +175,13 @@ def offer_waitlist_slot(*, entry: WaitlistEntry, start: dt.datetime, end: dt.dat
         kind=Kind.WAITLIST_OFFER,
         waitlist_entry=entry,
         slot_start=start,
-        defaults={"patient_id": entry.patient_id, "plan_id": entry.plan_id, "slot_end": end, "due_at": now},
+        defaults={
+            "patient_id": entry.patient_id,
+            "plan_id": entry.plan_id,
+            "slot_end": end,
+            "due_at": now,
+            "offer_therapist": therapist,
+        },
     )
     if created:
         _nudge_on_commit([reminder.pk])

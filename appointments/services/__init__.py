@@ -20,12 +20,15 @@ from appointments.services.changes import (
 )
 from appointments.services.series import Occurrence, SeriesPreview, series_book, series_preview
 from appointments.services.waitlist import (
+    SlotTaken,
     entry_bookable,
     match_problems,
     waitlist_add,
     waitlist_after_booked,
+    waitlist_claim,
     waitlist_close_for_plan,
     waitlist_entry_matches,
+    waitlist_offer,
     waitlist_remove,
 )
 
@@ -53,5 +56,8 @@ __all__ = [
     "waitlist_after_booked",
     "waitlist_close_for_plan",
     "waitlist_entry_matches",
+    "waitlist_claim",
+    "waitlist_offer",
+    "SlotTaken",
     "waitlist_remove",
 ]

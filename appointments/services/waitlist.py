@@ -178,3 +178,47 @@ def waitlist_entry_matches(entry: WaitlistEntry, *, days: int = 14, limit: int =
         if len(found) >= limit:
             break
     return found
+
+
+@transaction.atomic
+def waitlist_offer(*, entry: WaitlistEntry, start: dt.datetime, therapist: Therapist | None = None):
+    """Email the waiting patient a freed slot with a signed link to take it.
+    Offered only if the plan could be booked there now (the same checks as
+    a match); sent at most once per entry and slot (the outbox's key)."""
+    from appointments.reminders.planning import offer_waitlist_slot
+
+    if not entry.is_active:
+        raise ValidationError({"entry": "This patient is no longer on the waitlist."})
+    problems = match_problems(entry, start, therapist=therapist)
+    if problems:
+        reasons = " ".join(p.message if isinstance(p, Problem) else str(p) for p in problems)
+        raise ValidationError({"start": f"This slot cannot be offered to this patient: {reasons}"})
+    end = start + dt.timedelta(minutes=entry.plan.session_minutes)
+    return offer_waitlist_slot(entry=entry, start=start, end=end, therapist=therapist)
+
+
+class SlotTaken(ValidationError):
+    """The offered slot went to someone else (or no longer fits the plan)."""
+
+
+def waitlist_claim(*, offer) -> Appointment:
+    """The patient's link books the offered slot: the first claim wins. Two
+    patients claiming at once race on the therapist's no-overlap constraint
+    (PostgreSQL; SQLite serialises writers): the loser gets SlotTaken and
+    nothing is written for them."""
+    from appointments.services.booking import appointment_book
+
+    entry = offer.waitlist_entry
+    if not entry.is_active:
+        raise SlotTaken("This offer is closed: the patient is no longer on the waitlist.")
+    if offer.slot_start <= timezone.now():
+        raise SlotTaken("The offered time has passed.")
+    try:
+        with transaction.atomic():
+            appointment = appointment_book(
+                plan=entry.plan, start=offer.slot_start, therapist=offer.offer_therapist
+            )
+            waitlist_remove(entry=entry)
+    except ValidationError as exc:  # SchedulingConflict (R1) is one too
+        raise SlotTaken("Sorry, this time has already been taken.") from exc
+    return appointment

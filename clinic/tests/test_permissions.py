@@ -249,6 +249,9 @@ MATRIX: dict[str, Row] = {
     "appointments:waitlist": row(GET=STAFF),
     "appointments:waitlist_add": row(GET=STAFF),
     "appointments:waitlist_remove": row("waitlist", POST=(LOGIN, 302, 302, 302)),
+    "appointments:waitlist_offer": row(
+        "waitlist", POST=(LOGIN, 302, 302, 302)
+    ),  # no slot: back with a message
     # -- API: 401 without a token; the same roles as the pages
     "api:api-root": row(GET=API_STAFF),
     "api:schema": row(GET=API_STAFF),
