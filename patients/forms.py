@@ -1,7 +1,8 @@
 from django import forms
+from django.db.models import Q
 from phonenumber_field.formfields import PhoneNumberField
 
-from patients.models import Patient, Screening
+from patients.models import Patient, Payer, Screening
 from patients.services import DEMOGRAPHIC_FIELDS, PHONE_REGION, SCREENING_FIELDS
 
 
@@ -21,6 +22,11 @@ class PatientForm(forms.ModelForm):
             "date_of_birth": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = self.instance.payer_id if self.instance and self.instance.pk else None
+        self.fields["payer"].queryset = Payer.objects.filter(Q(is_active=True) | Q(pk=current))
 
     def service_data(self) -> dict:
         return {name: self.cleaned_data[name] for name in DEMOGRAPHIC_FIELDS}
