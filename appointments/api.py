@@ -22,6 +22,7 @@ from appointments.access import AdminPermission, BookingPermission, CalendarFeed
 from appointments.feeds import therapist_feed
 from appointments.models import Appointment, Device, Room, Therapist
 from appointments.reminders_api import register as register_reminders
+from appointments.waitlist_api import register as register_waitlist
 from clinic.localtime import local_day_bounds, validate_date_range
 from clinic.roles import HasRole
 from patients.models import Patient
@@ -436,6 +437,7 @@ def register(router: DefaultRouter) -> list:
     router.register("devices", DeviceViewSet, basename="device")
     router.register("appointments", AppointmentViewSet, basename="appointment")
     register_reminders(router)
+    register_waitlist(router)
     return [
         path("plans/<int:pk>/book-series/", BookSeriesView.as_view(), name="plan-book-series"),
         path("slots/", SlotView.as_view(), name="slots"),

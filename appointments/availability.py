@@ -200,6 +200,12 @@ class Schedule:
                 ).values_list("id", "start")
                 if appt_id != exclude_appointment_id
             )
+            # R22: the plan's authorizations (none recorded: R4's count alone).
+            self.authorizations = list(
+                plan.authorizations.select_related("payer").order_by("valid_from", "id")
+            )
+        else:
+            self.authorizations = []
 
     def off_times(self, therapist_id: int, day: dt.date) -> list[Interval]:
         """The therapist's non-working time that day (the whole day when the
@@ -383,6 +389,7 @@ class Schedule:
                     )
                 )
                 break
+        problems += self.authorization_problems(start)
         week = week_key(start)
         in_week = sum(1 for other, _ in self.plan_sessions if week_key(other) == week)
         if in_week >= plan.frequency_per_week:
@@ -395,6 +402,39 @@ class Schedule:
                 )
             )
         return problems
+
+    def authorization_problems(self, start: dt.datetime) -> list[Problem]:
+        """R22: a visit's date falls in one of the plan's authorizations, which
+        has a visit left once the plan's other visits in its period count."""
+        if not self.authorizations:
+            return []
+        day = local_date(start)
+        covering = next((a for a in self.authorizations if a.covers(day)), None)
+        if covering is None:
+            periods = "; ".join(
+                f"{a.number}: {a.valid_from:%d %b %Y} – {a.valid_to:%d %b %Y}" for a in self.authorizations
+            )
+            return [
+                Problem(
+                    RuleCode.R22_NONE,
+                    "start",
+                    f"No insurance authorization covers {day:%a %d %b %Y} (authorized: {periods}). "
+                    f"Record a new authorization first.",
+                )
+            ]
+        used = sum(1 for other, _ in self.plan_sessions if covering.covers(local_date(other)))
+        if used >= covering.visits_authorized:
+            return [
+                Problem(
+                    RuleCode.R22_USED,
+                    "start",
+                    f"Authorization {covering.number} ({covering.payer}) allows "
+                    f"{covering.visits_authorized} visits from {covering.valid_from:%d %b} to "
+                    f"{covering.valid_to:%d %b %Y}; all are booked or done. "
+                    f"Record a new authorization first.",
+                )
+            ]
+        return []
 
     @staticmethod
     def _none_free(kind: str, label: str, start: dt.datetime, end: dt.datetime, *, exist: bool) -> Problem:

@@ -7,8 +7,19 @@ called inside the service's transaction and defers its work with on_commit.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from appointments.models import Appointment
+
+# Other scheduling services that react to a booking (the waitlist lets an
+# entry go once it got its slot). Registered from AppointmentsConfig.ready():
+# they import the booking service, so importing them here would be a cycle.
+_ON_BOOKED: list[Callable[[Appointment], None]] = []
+
+
+def on_booked(hook: Callable[[Appointment], None]) -> None:
+    if hook not in _ON_BOOKED:
+        _ON_BOOKED.append(hook)
 
 
 def after_booked(appointment: Appointment, *, confirmation: bool = True) -> None:
@@ -17,6 +28,8 @@ def after_booked(appointment: Appointment, *, confirmation: bool = True) -> None
     from appointments import reminders
 
     reminders.plan_for_booking(appointment, confirmation=confirmation)
+    for hook in _ON_BOOKED:
+        hook(appointment)
 
 
 def after_series_booked(appointments: list[Appointment]) -> None:

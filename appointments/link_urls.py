@@ -7,6 +7,7 @@ from appointments import links
 app_name = "links"
 
 urlpatterns = [
+    path("offer/<str:token>/", links.claim, name="claim"),
     path("<str:token>/", links.detail, name="detail"),
     path("<str:token>/confirm/", links.confirm, name="confirm"),
     path("<str:token>/cancel/", links.cancel, name="cancel"),

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from appointments import services
 from appointments.models import Appointment
 from appointments.reminders.content import clinic_context, when
-from appointments.reminders.tokens import LinkExpired, LinkInvalid, make_token, read_token
+from appointments.reminders.tokens import LinkExpired, LinkInvalid, make_token, read_claim_token, read_token
 from appointments.selectors import with_session_number
 from clinic.models import ClinicRules
 from clinic.ratelimit import SIGNED_LINK_LIMIT, rate_limit
@@ -132,3 +132,32 @@ def cancel(request: HttpRequest, token: str) -> HttpResponse:
         return redirect(reverse("links:cancel", args=[token]) + "?done=1")
     context = _context(appointment, token, done=request.GET.get("done") == "1")
     return render(request, f"{TEMPLATES}/cancel.html", context)
+
+
+@login_not_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def claim(request: HttpRequest, token: str) -> HttpResponse:
+    """A waitlist offer: GET shows the time, POST (the page's button, never
+    a mail scanner's GET) books it if nobody was faster."""
+    try:
+        offer = read_claim_token(token)
+    except LinkInvalid as exc:
+        return _problem(request, exc)
+    context = {"clinic": clinic_context(), "when": when(offer.slot_start), "token": token}
+    if request.method == "POST":
+        try:
+            appointment = services.waitlist_claim(offer=offer)
+        except services.SlotTaken as exc:
+            return render(
+                request, f"{TEMPLATES}/claim_taken.html", {**context, "reason": exc.messages[0]}, status=409
+            )
+        return render(request, f"{TEMPLATES}/claim_booked.html", {**context, "when": when(appointment.start)})
+    if not offer.waitlist_entry.is_active or offer.slot_start <= timezone.now():
+        return render(
+            request,
+            f"{TEMPLATES}/claim_taken.html",
+            {**context, "reason": "This offer is closed."},
+            status=410,
+        )
+    return render(request, f"{TEMPLATES}/claim.html", context)

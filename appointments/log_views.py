@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from appointments.access import MESSAGE_LOG, RESEND
 from appointments.models import Appointment, Reminder
 from appointments.reminders import reminder_resend
+from appointments.reminders.planning import is_current_slot
 from appointments.reminders.selectors import reminders_for_log
 from clinic.roles import has_role, role_required
 from patients.models import Patient
@@ -22,6 +23,9 @@ TEMPLATE = "appointments/messages/message_list.html"
 
 
 def _page(request: HttpRequest, *, title: str, rows, back: str) -> HttpResponse:
+    rows = list(rows)
+    for row in rows:
+        row.current_slot = is_current_slot(row)  # Resend is offered only for the visit's current slot
     context = {
         "title": title,
         "rows": rows,

@@ -271,9 +271,20 @@ class WaitlistEntry(TimeStampedModel):
     class Meta:
         ordering = ["created_at", "id"]
         verbose_name_plural = "waitlist entries"
+        constraints = [
+            # One entry per plan on the list: two would be matched twice.
+            models.UniqueConstraint(
+                fields=["plan"], condition=Q(is_active=True), name="waitlist_one_active_entry_per_plan"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Waitlist: patient {self.patient_id}, plan {self.plan_id}"
+
+    @property
+    def preferred_day_names(self) -> list[str]:
+        names = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+        return [names[i] for i in self.preferred_weekdays or [] if 0 <= i < len(names)]
 
 
 # An unclaimed outbox row's claim token (a random id per sweep, not a secret).
@@ -320,6 +331,11 @@ class Reminder(models.Model):
     )
     waitlist_entry = models.ForeignKey(
         WaitlistEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="reminders"
+    )
+    # A waitlist offer's slot is with this therapist: whoever claims first
+    # books it, the therapist's no-overlap constraint refusing the others.
+    offer_therapist = models.ForeignKey(
+        Therapist, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)

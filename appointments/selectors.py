@@ -4,10 +4,11 @@ queries however many appointments there are."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db.models import Count, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from appointments.availability import LONGEST_VISIT, Schedule
@@ -15,7 +16,7 @@ from appointments.models import Appointment, Therapist, WaitlistEntry
 from clinic.localtime import clinic_tz, local_date, local_datetime, local_day_bounds
 from clinic.models import ClinicRules
 from patients.models import Patient, Screening
-from treatments.models import TreatmentPlan
+from treatments.models import Authorization, TreatmentPlan
 from treatments.selectors import plans_with_counts
 
 
@@ -26,6 +27,22 @@ def annotate_session_counts(queryset: QuerySet[TreatmentPlan]) -> QuerySet[Treat
         scheduled_count=Count("appointments", filter=Q(appointments__status__in=Appointment.BOOKED_STATUSES)),
         completed_count=Count("appointments", filter=Q(appointments__status=Appointment.Status.COMPLETED)),
     )
+
+
+def annotate_authorization_use(queryset: QuerySet[Authorization]) -> QuerySet[Authorization]:
+    """R22: `visits_used`, the plan's booked and completed visits whose date
+    (in clinic time) falls in the authorization's period (registered with
+    treatments.selectors.authorizations_with_use)."""
+    used = (
+        Appointment.objects.filter(plan_id=OuterRef("plan_id"), status__in=Appointment.ACTIVE_STATUSES)
+        .annotate(day=TruncDate("start", tzinfo=clinic_tz()))
+        .filter(day__gte=OuterRef("valid_from"), day__lte=OuterRef("valid_to"))
+        .order_by()
+        .values("plan_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return queryset.annotate(visits_used=Coalesce(Subquery(used, output_field=IntegerField()), Value(0)))
 
 
 def sessions_used(plan: TreatmentPlan) -> int:
@@ -234,36 +251,79 @@ def _active_entries() -> QuerySet[WaitlistEntry]:
     )
 
 
-def waitlist_matches(*, start: dt.datetime, end: dt.datetime, modality: str, exclude_plan: int | None = None):
-    """Active waitlist entries that would take a freed slot."""
+# `bookable(entry, start, therapist=)` says whether the entry's plan passes
+# every booking rule at that slot (appointments.services.entry_bookable); the
+# pages pass it in, since services sit above these reads.
+Bookable = Callable[..., bool]
+
+
+def waitlist_matches(
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+    modality: str,
+    exclude_plan: int | None = None,
+    therapist: int | None = None,
+    bookable: Bookable | None = None,
+):
+    """Active waitlist entries that would take a freed slot and could be
+    booked into it."""
     entries = _active_entries().filter(plan__modality=modality).exclude(plan_id=exclude_plan)
-    return [e for e in entries if entry_fits(e, start, end, modality)]
+    fitting = [e for e in entries if entry_fits(e, start, end, modality)]
+    if bookable is None:
+        return fitting
+    chosen = Therapist.objects.filter(pk=therapist).first() if therapist else None
+    return [e for e in fitting if bookable(e, start, therapist=chosen)]
 
 
-def freed_slots(*, now: dt.datetime | None = None, days_back: int = 7) -> list[tuple[Appointment, list]]:
-    """Future visits cancelled lately, each with the waitlist entries that fit."""
+def freed_slots(
+    *, now: dt.datetime | None = None, days_back: int = 7, bookable: Bookable | None = None
+) -> list[tuple[Appointment, list]]:
+    """Future visits cancelled lately, each with the waitlist entries that fit
+    (and, given `bookable`, could be booked into the slot with its therapist)."""
     now = now or timezone.now()
     cancelled = (
         Appointment.objects.filter(
             status=Appointment.Status.CANCELLED,
             start__gt=now,
             cancelled_at__gte=now - dt.timedelta(days=days_back),
+            plan__isnull=False,  # a freed evaluation is not a treatment slot
         )
         .select_related("therapist", "room", "plan")
         .order_by("start")[:50]
     )
     entries = list(_active_entries())
-    return [
-        (
-            appt,
-            [
-                e
-                for e in entries
-                if e.plan_id != appt.plan_id and entry_fits(e, appt.start, appt.end, appt.plan.modality)
-            ],
+    found = []
+    for appt in cancelled:
+        fitting = [
+            e
+            for e in entries
+            if e.plan_id != appt.plan_id and entry_fits(e, appt.start, appt.end, appt.plan.modality)
+        ]
+        if bookable is not None:
+            fitting = [e for e in fitting if bookable(e, appt.start, therapist=appt.therapist)]
+        found.append((appt, fitting))
+    return found
+
+
+# R12: attendance is shown over the last twelve months.
+ATTENDANCE_DAYS = 365
+
+
+@dataclass(frozen=True)
+class Attendance:
+    late_cancellations: int = 0
+    no_shows: int = 0
+
+    @property
+    def any(self) -> bool:
+        return bool(self.late_cancellations or self.no_shows)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.late_cancellations} late cancellation{'s' if self.late_cancellations != 1 else ''}, "
+            f"{self.no_shows} no-show{'s' if self.no_shows != 1 else ''} in the last 12 months"
         )
-        for appt in cancelled
-    ]
 
 
 @dataclass(frozen=True)
@@ -316,3 +376,22 @@ def with_warnings(rows: list[Appointment]) -> list[Appointment]:
             warnings.append(Warning("late_cancellations", f"{n} late cancellation(s) or no-show(s)"))
         row.warnings = warnings
     return rows
+
+
+def attendance_for(patient_ids, *, now: dt.datetime | None = None) -> dict[int, Attendance]:
+    """R12 counts per patient over the last twelve months, in one query."""
+    patient_ids = list(set(patient_ids))
+    if not patient_ids:
+        return {}
+    now = now or timezone.now()
+    since = now - dt.timedelta(days=ATTENDANCE_DAYS)
+    late = Q(status=Appointment.Status.CANCELLED, late_cancellation=True, cancelled_at__gte=since)
+    no_show = Q(status=Appointment.Status.NO_SHOW, start__gte=since, start__lt=now)
+    rows = (
+        Appointment.objects.filter(late | no_show, patient_id__in=patient_ids)
+        .values("patient_id")
+        .annotate(late=Count("id", filter=late), missed=Count("id", filter=no_show))
+        .order_by()
+    )
+    found = {row["patient_id"]: Attendance(row["late"], row["missed"]) for row in rows}
+    return {pk: found.get(pk, Attendance()) for pk in patient_ids}

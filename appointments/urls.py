@@ -24,5 +24,6 @@ urlpatterns = [
     path("waitlist/", views.waitlist, name="waitlist"),
     path("waitlist/add/", views.waitlist_add, name="waitlist_add"),
     path("waitlist/<int:pk>/remove/", views.waitlist_remove, name="waitlist_remove"),
+    path("waitlist/<int:pk>/offer/", views.waitlist_offer, name="waitlist_offer"),
 ]
 urlpatterns += message_log_urlpatterns

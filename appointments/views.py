@@ -30,6 +30,7 @@ from clinic.roles import has_role, role_required
 from patients.models import Patient
 from patients.selectors import patients_search
 from treatments.models import TreatmentPlan
+from treatments.selectors import OPEN_PLAN_STATUSES, authorization_alerts
 
 staff = role_required(*BOOKING)
 
@@ -279,6 +280,14 @@ def day_sheet(request: HttpRequest) -> HttpResponse:
             )
         )
     )
+    # R12 counts and R22 alerts: two queries for the whole sheet.
+    attendance = selectors.attendance_for(a.patient_id for a in rows)
+    alerts = authorization_alerts(
+        {a.plan_id for a in rows if a.plan_id and a.plan.status in OPEN_PLAN_STATUSES}
+    )
+    for a in rows:
+        a.attendance = attendance.get(a.patient_id)
+        a.authorization_alerts = alerts.get(a.plan_id, [])
     return render(
         request,
         "appointments/day_sheet.html",
@@ -337,6 +346,9 @@ def _detail_context(appointment: Appointment, **extra) -> dict:
             initial={"start": appointment.start.astimezone(clinic_tz()).replace(tzinfo=None)}
         ),
         "can_change": appointment.status in Appointment.UPCOMING_STATUSES,
+        "late_cancel": services.cancel_would_be_late(appointment),
+        "late_cancel_hours": ClinicRules.current().late_cancel_hours,
+        "attendance": selectors.attendance_for([appointment.patient_id]).get(appointment.patient_id),
     }
     if (
         appointment.plan_id
@@ -348,6 +360,8 @@ def _detail_context(appointment: Appointment, **extra) -> dict:
             end=appointment.end,
             modality=appointment.plan.modality,
             exclude_plan=appointment.plan_id,
+            therapist=appointment.therapist_id,
+            bookable=services.entry_bookable,
         )
         if appointment.plan.status == TreatmentPlan.Status.ACTIVE:
             context["suggestion"] = selectors.next_free_slot(
@@ -462,9 +476,27 @@ def book(request: HttpRequest) -> HttpResponse:
             "hidden_name": "plan",
             "hidden_value": plan.pk,
             "waitlist_url": f"{reverse('appointments:waitlist_add')}?plan={plan.pk}",
+            "attendance": selectors.attendance_for([plan.patient_id]).get(plan.patient_id),
+            "authorization_alerts": authorization_alerts([plan.pk]).get(plan.pk, []),
         },
         status=status,
     )
+
+
+def _slot_initial(request: HttpRequest) -> dict:
+    initial: dict = {}
+    params = request.POST if request.method == "POST" and "start" in request.POST else request.GET
+    try:
+        start = dt.datetime.fromisoformat(params.get("start", ""))
+    except ValueError:
+        return initial
+    if timezone.is_naive(start):
+        start = start.replace(tzinfo=clinic_tz())
+    initial["start"] = start.astimezone(clinic_tz())
+    for name in ("therapist", "room"):
+        if _int(params.get(name)):
+            initial[name] = _int(params.get(name))
+    return initial
 
 
 def _prefill(request: HttpRequest) -> dict:
@@ -550,7 +582,10 @@ def waitlist(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "appointments/waitlist.html",
-        {"entries": entries, "freed": [(a, m) for a, m in selectors.freed_slots() if m]},
+        {
+            "entries": entries,
+            "freed": [(a, m) for a, m in selectors.freed_slots(bookable=services.entry_bookable) if m],
+        },
     )
 
 
@@ -558,9 +593,17 @@ def waitlist(request: HttpRequest) -> HttpResponse:
 def waitlist_add(request: HttpRequest) -> HttpResponse:
     initial = {"plan": _int(request.GET.get("plan"))}
     form = WaitlistForm(request.POST or None, initial=initial)
-    form.fields["plan"].queryset = TreatmentPlan.objects.filter(
-        status__in=[TreatmentPlan.Status.ACTIVE, TreatmentPlan.Status.DRAFT]
-    ).select_related("patient")
+    # Active plans not on the list yet, named by their patient.
+    form.fields["plan"].queryset = (
+        TreatmentPlan.objects.filter(status=TreatmentPlan.Status.ACTIVE)
+        .exclude(waitlist_entries__is_active=True)
+        .select_related("patient")
+        .order_by("patient__last_name", "patient__first_name", "id")
+    )
+    form.fields["plan"].label_from_instance = lambda p: (
+        f"{p.patient.last_name}, {p.patient.first_name} (MRN {p.patient.mrn}) · "
+        f"{p.get_modality_display()} · {p.body_site}"
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.waitlist_add(**form.cleaned_data)
@@ -656,3 +699,30 @@ def calendar_feed_rotate(request: HttpRequest) -> HttpResponse:
         "subscribe your calendar app to the new one.",
     )
     return redirect("home")
+
+
+def chart_attendance(request: HttpRequest, patient) -> dict:
+    """The patient chart's attendance line (R12, last 12 months) and the
+    link to the patient's message log (patients.chart section)."""
+    return {"patient": patient, "attendance": selectors.attendance_for([patient.pk]).get(patient.pk)}
+
+
+@require_POST
+@staff
+def waitlist_offer(request: HttpRequest, pk: int) -> HttpResponse:
+    """Email a freed slot to a waiting patient, with a link to take it."""
+    entry = get_object_or_404(WaitlistEntry.objects.select_related("patient", "plan"), pk=pk)
+    initial = _slot_initial(request)
+    if "start" not in initial:
+        messages.error(request, "Choose the freed slot to offer.")
+        return redirect("appointments:waitlist")
+    therapist = Therapist.objects.filter(pk=initial.get("therapist")).first()
+    try:
+        services.waitlist_offer(entry=entry, start=initial["start"], therapist=therapist)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request, f"{entry.patient.full_name} will get an email offering {_when(initial['start'])}."
+        )
+    return redirect("appointments:waitlist")

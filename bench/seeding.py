@@ -45,6 +45,7 @@ from bench.dataset import Course, Layout, Session
 from clinic.localtime import clinic_tz, local_datetime
 from clinic.roles import Role
 from patients.models import Patient, Screening
+from patients.names import name_key
 from treatments.models import Medication, TreatmentPlan
 
 BATCH = 5_000  # sessions per batch (bulk_create splits further to the backend's limit)
@@ -261,6 +262,7 @@ def seed_patients(layout: Layout) -> list[int]:
                 mrn=spec.mrn,
                 first_name=spec.first_name,
                 last_name=spec.last_name,
+                name_key=name_key(spec.first_name, spec.last_name),
                 date_of_birth=spec.date_of_birth,
                 sex=spec.sex,
                 email=spec.email,

@@ -15,7 +15,7 @@ from clinic.localtime import local_date, local_day_bounds
 from clinic.roles import Role, roles_of
 from notes.models import SessionNote
 from treatments.models import TreatmentPlan
-from treatments.selectors import OPEN_PLAN_STATUSES, plans_with_counts
+from treatments.selectors import OPEN_PLAN_STATUSES, plans_with_authorization_alerts, plans_with_counts
 
 CALIBRATION_WARNING_DAYS = 30
 LIST_LIMIT = 50
@@ -40,7 +40,12 @@ def front_desk_dashboard(*, now: dt.datetime | None = None) -> dict:
         "arrivals": arrivals,
         "waiting": sum(1 for a in arrivals if a.status in Appointment.UPCOMING_STATUSES),
         "unconfirmed": unconfirmed,
-        "waitlist_matches": [(slot, entries) for slot, entries in selectors.freed_slots(now=now) if entries],
+        "waitlist_matches": [
+            (slot, entries)
+            for slot, entries in selectors.freed_slots(now=now, bookable=services.entry_bookable)
+            if entries
+        ],
+        "authorization_alerts": plans_with_authorization_alerts(today=today),
     }
 
 
@@ -101,6 +106,7 @@ def admin_dashboard(*, now: dt.datetime | None = None) -> dict:
         "devices": devices,
         "overdue_devices": sum(1 for d in devices if d.calibration_due < today),
         "plans_running_out": plans,
+        "authorization_alerts": plans_with_authorization_alerts(today=today),
         "attendance": attendance,
         "late_cancellations": sum(row["late_cancellations"] for row in attendance),
         "no_shows": sum(row["no_shows"] for row in attendance),

@@ -61,6 +61,8 @@ class ClinicRules(models.Model):
     drug_volume_max_ml = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("5"))
     # R21 the longest maintenance interval a therapist may set (days)
     maintenance_interval_max_days = models.PositiveSmallIntegerField(default=90)
+    # R22: staff are alerted this many days before an authorization expires
+    authorization_expiry_alert_days = models.PositiveSmallIntegerField(default=7)
 
     class Meta:
         verbose_name = "clinic rules"

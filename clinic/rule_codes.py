@@ -80,6 +80,12 @@ class RuleCode(StrEnum):
     R21_MODALITY = "R21.modality"
     R21_INTERVAL = "R21.interval"
     R21_HDSS = "R21.hdss"
+    # R22 insurance authorizations: a visit's date falls in one that is
+    # valid then with visits left; an authorization's own consistency.
+    R22_NONE = "R22.none"
+    R22_USED = "R22.used"
+    R22_OVERLAP = "R22.overlap"
+    R22_INVALID = "R22.invalid"
 
     @property
     def rule(self) -> str:

@@ -377,6 +377,7 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = tuple(
         "patients.Screening",
         "treatments.Medication",
         "treatments.TreatmentPlan",
+        "treatments.Authorization",
         "patients.Payer",
         "notes.SessionNote",
         "notes.Addendum",

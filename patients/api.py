@@ -24,7 +24,9 @@ from patients.selectors import attach_screening_status, patients_search, with_cu
 from patients.services import (
     DEMOGRAPHIC_FIELDS,
     PHONE_REGION,
+    DuplicateWarning,
     patient_create,
+    patient_merge,
     patient_update,
     screening_record,
 )
@@ -32,6 +34,7 @@ from patients.services import (
 
 class PatientSerializer(serializers.ModelSerializer):
     phone = PhoneNumberField(region=PHONE_REGION, required=False, allow_blank=True)
+    emergency_contact_phone = PhoneNumberField(region=PHONE_REGION, required=False, allow_blank=True)
     screening_status = serializers.SerializerMethodField(
         help_text="current, due or blocked (never the answers)"
     )
@@ -39,13 +42,23 @@ class PatientSerializer(serializers.ModelSerializer):
         write_only=True,
         required=False,
         default=False,
-        help_text="Create or save even though a patient with the same name and date of birth exists.",
+        help_text="Create or save even though a likely duplicate exists (similar name and same date "
+        "of birth, or the same phone or email); without it such a request answers 400 with "
+        "`duplicates`.",
     )
 
     class Meta:
         model = Patient
-        fields = ["id", "mrn", *DEMOGRAPHIC_FIELDS, "screening_status", "confirm_duplicate"]
-        read_only_fields = ["mrn"]
+        fields = [
+            "id",
+            "mrn",
+            *DEMOGRAPHIC_FIELDS,
+            "is_active",
+            "merged_into",
+            "screening_status",
+            "confirm_duplicate",
+        ]
+        read_only_fields = ["mrn", "is_active", "merged_into"]
 
     @extend_schema_field(serializers.ChoiceField(choices=[safety.CURRENT, safety.DUE, safety.BLOCKED]))
     def get_screening_status(self, patient: Patient) -> str:
@@ -102,9 +115,35 @@ class PayerViewSet(viewsets.ModelViewSet):
         return [AdminPermission()]
 
 
+class MergeSerializer(serializers.Serializer):
+    into = serializers.PrimaryKeyRelatedField(
+        queryset=Patient.objects.all(), help_text="The record that is kept and receives the history."
+    )
+
+
+def _duplicate_body(exc: DuplicateWarning) -> dict:
+    return {
+        "confirm_duplicate": exc.messages,
+        "duplicates": [
+            {
+                "id": d.patient.pk,
+                "mrn": d.patient.mrn,
+                "name": f"{d.patient.last_name}, {d.patient.first_name}",
+                "date_of_birth": d.patient.date_of_birth.isoformat(),
+                "reasons": list(d.reasons),
+            }
+            for d in exc.duplicates
+        ],
+    }
+
+
 class PatientFilter(django_filters.FilterSet):
     search = django_filters.CharFilter(
         method="filter_search", label="Name, MRN, date of birth (YYYY-MM-DD) or phone"
+    )
+
+    is_active = django_filters.BooleanFilter(
+        method="filter_active", label="Active records only (default); false lists merged records"
     )
 
     class Meta:
@@ -112,7 +151,10 @@ class PatientFilter(django_filters.FilterSet):
         fields = ["date_of_birth"]
 
     def filter_search(self, queryset, name, value):
-        return patients_search(query=value, queryset=queryset)
+        return patients_search(query=value, queryset=queryset, include_inactive=True)
+
+    def filter_active(self, queryset, name, value):
+        return queryset.filter(is_active=value)
 
 
 class PatientViewSet(viewsets.ModelViewSet):
@@ -128,6 +170,26 @@ class PatientViewSet(viewsets.ModelViewSet):
         page = super().paginate_queryset(queryset)
         return attach_screening_status(page) if page is not None else None
 
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if self.action == "list" and "is_active" not in self.request.query_params:
+            queryset = queryset.filter(is_active=True)  # merged records only when asked for
+        return queryset
+
+    # A likely duplicate answers 400 naming the candidates (ids as numbers,
+    # which a raised DRF ValidationError would turn into text).
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        try:
+            return super().create(request, *args, **kwargs)
+        except DuplicateWarning as exc:
+            return Response(_duplicate_body(exc), status=status.HTTP_400_BAD_REQUEST)
+
+    def update(self, request: Request, *args, **kwargs) -> Response:
+        try:
+            return super().update(request, *args, **kwargs)
+        except DuplicateWarning as exc:
+            return Response(_duplicate_body(exc), status=status.HTTP_400_BAD_REQUEST)
+
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         confirm = data.pop("confirm_duplicate", False)
@@ -139,6 +201,20 @@ class PatientViewSet(viewsets.ModelViewSet):
         serializer.instance = patient_update(
             patient=serializer.instance, data=data, confirm_duplicate=confirm
         )
+
+    @extend_schema(
+        summary="Merge this record into another (clinic admins): its history moves to `into`; "
+        "this record stays, inactive",
+        request=MergeSerializer,
+        responses={200: PatientSerializer, 400: OpenApiResponse(OpenApiTypes.OBJECT, "Field errors")},
+    )
+    @action(detail=True, methods=["post"], permission_classes=[AdminPermission])
+    def merge(self, request: Request, pk: str | None = None) -> Response:
+        patient = get_object_or_404(Patient, pk=pk)
+        serializer = MergeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        kept = patient_merge(patient=patient, into=serializer.validated_data["into"], user=request.user)
+        return Response(PatientSerializer(kept).data)
 
     @extend_schema(
         methods=["GET"],

@@ -4,6 +4,7 @@ from django.db import models
 from phonenumber_field.modelfields import PhoneNumberField
 
 from clinic.models import TimeStampedModel
+from patients.names import name_key
 
 
 class Payer(TimeStampedModel):
@@ -49,7 +50,25 @@ class Patient(TimeStampedModel):
         "patients.Payer", on_delete=models.PROTECT, null=True, blank=True, related_name="patients"
     )
     member_id = models.CharField("member ID", max_length=40, blank=True)
+    address_line1 = models.CharField("address line 1", max_length=200, blank=True)
+    address_line2 = models.CharField("address line 2", max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=40, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    emergency_contact_name = models.CharField(max_length=200, blank=True)
+    emergency_contact_phone = PhoneNumberField(blank=True)
     notes = models.TextField(blank=True)
+    # Search and duplicate detection compare names without case or accents
+    # ("José" finds "Jose"): the folded "first last" is kept beside the name
+    # by the services, so every database filters it the same way.
+    name_key = models.CharField(max_length=201, blank=True, editable=False, db_index=True)
+    # A merged record stays (its id is in old letters, exports, audit
+    # entries) but is inactive and points at the record that was kept.
+    is_active = models.BooleanField(default=True)
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_records", editable=False
+    )
+    merged_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["last_name", "first_name", "id"]
@@ -58,9 +77,28 @@ class Patient(TimeStampedModel):
             models.Index(fields=["date_of_birth"], name="patient_dob_idx"),
             models.Index(fields=["phone"], name="patient_phone_idx"),
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(merged_into__isnull=True) | models.Q(is_active=False),
+                name="patient_merged_is_inactive",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.last_name}, {self.first_name} ({self.mrn})"
+
+    def save(self, *args, **kwargs) -> None:
+        # Derived, not a rule: kept here so every writer (services, admin,
+        # factories) stores the key search and duplicate detection read.
+        self.name_key = name_key(self.first_name, self.last_name)
+        fields = kwargs.get("update_fields")
+        if fields is not None and {"first_name", "last_name"} & set(fields):
+            kwargs["update_fields"] = {*fields, "name_key"}
+        super().save(*args, **kwargs)
+
+    @property
+    def has_address(self) -> bool:
+        return bool(self.address_line1 or self.city or self.postal_code)
 
     @property
     def full_name(self) -> str:

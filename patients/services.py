@@ -5,6 +5,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
+from auditlog.models import LogEntry
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -15,7 +16,7 @@ from phonenumber_field.phonenumber import PhoneNumber, to_python
 from clinic.access import require_therapist
 from patients.models import Patient, Payer, Screening
 from patients.screening import ANSWER_FIELDS
-from patients.selectors import likely_duplicates
+from patients.selectors import Duplicate, likely_duplicates
 
 # National numbers ("202-555-0143") are read in the clinic's country.
 PHONE_REGION = getattr(settings, "PHONENUMBER_DEFAULT_REGION", None) or "US"
@@ -31,8 +32,17 @@ DEMOGRAPHIC_FIELDS = (
     "referring_provider",
     "payer",
     "member_id",
+    "address_line1",
+    "address_line2",
+    "city",
+    "state",
+    "postal_code",
+    "emergency_contact_name",
+    "emergency_contact_phone",
     "notes",
 )
+# Asked again on a change: the fields duplicate detection compares.
+IDENTITY_FIELDS = ("first_name", "last_name", "date_of_birth", "phone", "email")
 SCREENING_FIELDS = (*ANSWER_FIELDS, "drug_allergy_details", "notes")
 MRN_ATTEMPTS = 10
 
@@ -42,13 +52,35 @@ def _new_mrn() -> str:
     return str(10_000_000 + secrets.randbelow(90_000_000))
 
 
-def _phone(value: Any) -> PhoneNumber | str:
+def _phone(value: Any, field: str = "phone") -> PhoneNumber | str:
     if value in (None, ""):
         return ""
     number = value if isinstance(value, PhoneNumber) else to_python(str(value), region=PHONE_REGION)
     if not number or not number.is_valid():
-        raise ValidationError({"phone": "Enter a valid phone number, e.g. 202-555-0143 or +44 20 7946 0018."})
+        raise ValidationError({field: "Enter a valid phone number, e.g. 202-555-0143 or +44 20 7946 0018."})
     return number
+
+
+class DuplicateWarning(ValidationError):
+    """A likely duplicate (see patients.selectors.likely_duplicates): a
+    ValidationError on `confirm_duplicate` that also names the candidates,
+    so pages and the API can link to them."""
+
+    def __init__(self, duplicates: list[Duplicate]):
+        self.duplicates = duplicates
+        names = "; ".join(
+            f"{d.patient.last_name}, {d.patient.first_name} (MRN {d.patient.mrn}: {', '.join(d.reasons)})"
+            for d in duplicates
+        )
+        super().__init__(
+            {
+                "confirm_duplicate": ValidationError(
+                    f"This may be a patient already registered: {names}. Open that chart instead, "
+                    f"or confirm this is a different person.",
+                    code="duplicate",
+                )
+            }
+        )
 
 
 def _check(patient: Patient, *, confirm_duplicate: bool) -> None:
@@ -67,25 +99,16 @@ def _check(patient: Patient, *, confirm_duplicate: bool) -> None:
         raise ValidationError(errors)
     if confirm_duplicate:
         return
-    twins = list(
-        likely_duplicates(
-            first_name=patient.first_name,
-            last_name=patient.last_name,
-            date_of_birth=patient.date_of_birth,
-            exclude_pk=patient.pk,
-        )[:3]
+    twins = likely_duplicates(
+        first_name=patient.first_name,
+        last_name=patient.last_name,
+        date_of_birth=patient.date_of_birth,
+        phone=patient.phone,
+        email=patient.email,
+        exclude_pk=patient.pk,
     )
     if twins:
-        mrns = ", ".join(p.mrn for p in twins)
-        raise ValidationError(
-            {
-                "confirm_duplicate": ValidationError(
-                    f"A patient with this name and date of birth already exists (MRN {mrns}). "
-                    f"Open that chart instead, or confirm this is a different person.",
-                    code="duplicate",
-                )
-            }
-        )
+        raise DuplicateWarning(twins)
 
 
 @transaction.atomic
@@ -102,11 +125,26 @@ def patient_create(
     notes: str = "",
     payer: Payer | None = None,
     member_id: str = "",
+    address_line1: str = "",
+    address_line2: str = "",
+    city: str = "",
+    state: str = "",
+    postal_code: str = "",
+    emergency_contact_name: str = "",
+    emergency_contact_phone: Any = "",
     confirm_duplicate: bool = False,
 ) -> Patient:
-    """Register a patient with a new MRN; refuses a likely duplicate (same
-    name and date of birth) unless `confirm_duplicate`."""
+    """Register a patient with a new MRN; refuses a likely duplicate (similar
+    name and same date of birth, same phone or email) unless
+    `confirm_duplicate`."""
     patient = Patient(
+        address_line1=(address_line1 or "").strip(),
+        address_line2=(address_line2 or "").strip(),
+        city=(city or "").strip(),
+        state=(state or "").strip(),
+        postal_code=(postal_code or "").strip(),
+        emergency_contact_name=(emergency_contact_name or "").strip(),
+        emergency_contact_phone=_phone(emergency_contact_phone, "emergency_contact_phone"),
         first_name=first_name.strip(),
         last_name=last_name.strip(),
         date_of_birth=date_of_birth,
@@ -138,22 +176,31 @@ def patient_create(
 
 @transaction.atomic
 def patient_update(*, patient: Patient, data: Mapping[str, Any], confirm_duplicate: bool = False) -> Patient:
-    """Change demographics (never the MRN); a change of name or date of birth
-    that makes a likely duplicate needs `confirm_duplicate`."""
+    """Change demographics (never the MRN); a change of name, date of birth,
+    phone or email that makes a likely duplicate needs `confirm_duplicate`."""
     unknown = set(data) - set(DEMOGRAPHIC_FIELDS)
     if unknown:
         raise ValidationError({name: "This field cannot be changed here." for name in sorted(unknown)})
     # Work on the stored row (a bound ModelForm may have changed the caller's
     # instance already); the lock keeps two edits from interleaving.
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
-    identity_before = (patient.first_name.lower(), patient.last_name.lower(), patient.date_of_birth)
+    if not patient.is_active:
+        raise ValidationError(
+            f"This record was merged into MRN {patient.merged_into.mrn}: edit that one.",
+            code="merged",
+        )
+
+    def identity() -> tuple:
+        return tuple(str(getattr(patient, name) or "").lower() for name in IDENTITY_FIELDS)
+
+    identity_before = identity()
     for name, value in data.items():
-        if name == "phone":
-            value = _phone(value)
+        if name in ("phone", "emergency_contact_phone"):
+            value = _phone(value, name)
         elif isinstance(value, str):
             value = value.strip()
         setattr(patient, name, value)
-    identity_after = (patient.first_name.lower(), patient.last_name.lower(), patient.date_of_birth)
+    identity_after = identity()
     _check(patient, confirm_duplicate=confirm_duplicate or identity_after == identity_before)
     patient.save()
     return patient
@@ -195,3 +242,79 @@ def screening_record(
     screening.full_clean()
     screening.save()
     return screening
+
+
+# Copied onto the kept record when it has none: the merged record's phone,
+# address or coverage is better than nothing. Names and birth date are the
+# kept record's own.
+MERGE_FILL_FIELDS = tuple(
+    name for name in DEMOGRAPHIC_FIELDS if name not in ("first_name", "last_name", "date_of_birth", "notes")
+)
+
+
+@transaction.atomic
+def patient_merge(*, patient: Patient, into: Patient, user: AbstractBaseUser | None = None) -> Patient:
+    """Merge a duplicate record into the one kept: every row that points at
+    `patient` (plans, visits, screenings, notes' adverse events, messages,
+    waitlist entries — whatever app holds it) moves to `into` in this one
+    transaction; blank demographics of `into` are filled from `patient`; the
+    merged record stays, inactive, pointing at `into`. Nothing clinical is
+    deleted. The move is audit-logged on both records."""
+    if patient.pk == into.pk:
+        raise ValidationError({"into": "Choose another record: a record cannot be merged into itself."})
+    # Both rows locked in id order: two merges of the same pair (either way
+    # round) cannot deadlock, and no edit slips in between check and move.
+    locked = Patient.objects.select_for_update().filter(pk__in=[patient.pk, into.pk]).order_by("pk")
+    rows = {p.pk: p for p in locked}
+    if len(rows) != 2:
+        raise ValidationError({"into": "That record no longer exists."})
+    patient, into = rows[patient.pk], rows[into.pk]
+    if not patient.is_active:
+        raise ValidationError({"into": f"MRN {patient.mrn} was already merged."}, code="merged")
+    if not into.is_active:
+        raise ValidationError(
+            {"into": f"MRN {into.mrn} was itself merged into another record: merge into that one."},
+            code="merged",
+        )
+    moved: dict[str, int] = {}
+    try:
+        with transaction.atomic():
+            for relation in Patient._meta.related_objects:
+                if relation.related_model is Patient or not (relation.one_to_many or relation.one_to_one):
+                    continue
+                name = relation.field.name
+                count = relation.related_model._base_manager.filter(**{name: patient}).update(**{name: into})
+                if count:
+                    moved[str(relation.related_model._meta.verbose_name_plural)] = count
+    except IntegrityError as exc:
+        # PostgreSQL's R1 exclusion constraint: both records have visits
+        # at the same time, which one person cannot attend.
+        raise ValidationError(
+            {"into": "Both records have visits at the same time: cancel one of them, then merge."},
+            code="merged_overlap",
+        ) from exc
+    filled = [name for name in MERGE_FILL_FIELDS if not getattr(into, name) and getattr(patient, name)]
+    for name in filled:
+        setattr(into, name, getattr(patient, name))
+    if filled:
+        into.save()
+    patient.is_active = False
+    patient.merged_into = into
+    patient.merged_at = timezone.now()
+    patient.save()
+    actor = user if user is not None and user.is_authenticated else None
+    summary = {"merged_from": patient.mrn, "merged_into": into.mrn, "moved": moved, "filled": filled}
+    entries = (
+        (into, {"merged_from": [None, f"MRN {patient.mrn}"]}),
+        (patient, {"merged_into": [None, f"MRN {into.mrn}"]}),
+    )
+    for record, changes in entries:
+        LogEntry.objects.log_create(
+            record,
+            force_log=True,
+            action=LogEntry.Action.UPDATE,
+            changes=changes,
+            additional_data=summary,
+            actor=actor,
+        )
+    return into

@@ -12,12 +12,17 @@ from clinic.forms import add_service_errors
 from clinic.models import ClinicRules
 from clinic.roles import has_role, role_required
 from patients import screening as safety
-from patients.access import CLINICAL, STAFF
+from patients.access import ADMIN, CLINICAL, STAFF
 from patients.chart import sections_for
-from patients.forms import PatientForm, PatientSearchForm, ScreeningForm
+from patients.forms import MergeForm, PatientForm, PatientSearchForm, ScreeningForm
 from patients.models import Patient
-from patients.selectors import attach_screening_status, patients_search, with_current_screening_id
-from patients.services import patient_create, patient_update, screening_record
+from patients.selectors import (
+    attach_screening_status,
+    likely_duplicates,
+    patients_search,
+    with_current_screening_id,
+)
+from patients.services import patient_create, patient_merge, patient_update, screening_record
 
 PAGE_SIZE = 25
 
@@ -35,23 +40,26 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 @role_required(*STAFF)
 def patient_create_view(request: HttpRequest) -> HttpResponse:
     form = PatientForm(request.POST or None)
+    duplicates = []
     if request.method == "POST" and form.is_valid():
         try:
             patient = patient_create(
                 **form.service_data(), confirm_duplicate=form.cleaned_data["confirm_duplicate"]
             )
         except ValidationError as exc:
+            duplicates = getattr(exc, "duplicates", [])
             add_service_errors(form, exc)
         else:
             messages.success(request, f"{patient.full_name} registered with MRN {patient.mrn}.")
             return redirect("patients:detail", pk=patient.pk)
-    return render(request, "patients/patient_form.html", {"form": form})
+    return render(request, "patients/patient_form.html", {"form": form, "duplicates": duplicates})
 
 
 @role_required(*STAFF)
 def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
     form = PatientForm(request.POST or None, instance=patient)
+    duplicates = []
     if request.method == "POST" and form.is_valid():
         try:
             patient_update(
@@ -60,11 +68,35 @@ def patient_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 confirm_duplicate=form.cleaned_data["confirm_duplicate"],
             )
         except ValidationError as exc:
+            duplicates = getattr(exc, "duplicates", [])
             add_service_errors(form, exc)
         else:
             messages.success(request, f"{patient.full_name}'s details were saved.")
             return redirect("patients:detail", pk=patient.pk)
-    return render(request, "patients/patient_form.html", {"form": form, "patient": patient})
+    return render(
+        request, "patients/patient_form.html", {"form": form, "patient": patient, "duplicates": duplicates}
+    )
+
+
+@role_required(*ADMIN)
+def patient_merge_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Merge this (duplicate) record into the one kept; `?into=` preselects
+    it, as the duplicate warning's link does."""
+    patient = get_object_or_404(Patient, pk=pk, is_active=True)
+    form = MergeForm(request.POST or None, patient=patient, initial={"into": request.GET.get("into")})
+    if request.method == "POST" and form.is_valid():
+        try:
+            kept = patient_merge(patient=patient, into=form.cleaned_data["into"], user=request.user)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"MRN {patient.mrn} was merged into this record (MRN {kept.mrn}).")
+            return redirect("patients:detail", pk=kept.pk)
+    into = form["into"].value()
+    candidate = Patient.objects.filter(pk=into).first() if str(into or "").isdigit() else None
+    return render(
+        request, "patients/patient_merge.html", {"form": form, "patient": patient, "candidate": candidate}
+    )
 
 
 @role_required(*STAFF)
@@ -78,6 +110,16 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "blocked_modalities": safety.blocked_modalities(current),
         "valid_until": safety.valid_until(current, rules) if current else None,
         "sections": sections_for(request, patient),
+        "duplicates": likely_duplicates(
+            first_name=patient.first_name,
+            last_name=patient.last_name,
+            date_of_birth=patient.date_of_birth,
+            phone=patient.phone,
+            email=patient.email,
+            exclude_pk=patient.pk,
+        )
+        if patient.is_active
+        else [],
     }
     if has_role(request.user, *CLINICAL):  # the answers are clinical: never to the front desk
         log_access(request, [current])

@@ -8,7 +8,7 @@ from clinic.audit import AuditHistoryAdminMixin
 from clinic.models import ClinicRules
 from treatments import services
 from treatments.forms import MedicationForm
-from treatments.models import Medication, TreatmentPlan
+from treatments.models import Authorization, Medication, TreatmentPlan
 
 
 class MedicationAdminForm(MedicationForm):
@@ -74,6 +74,17 @@ class TreatmentPlanAdmin(AuditHistoryAdminMixin, ReadOnlyModelAdmin, admin.Model
     list_filter = ("status", "modality")
     search_fields = ("patient__mrn", "patient__last_name", "body_site")
     list_select_related = ("patient", "medication")
+
+
+@admin.register(Authorization)
+class AuthorizationAdmin(AuditHistoryAdminMixin, ReadOnlyModelAdmin, admin.ModelAdmin):
+    """Read-only: authorizations change on the plan's page or the API, where
+    R22's checks run (no overlap, the visits already booked fit)."""
+
+    list_display = ("number", "plan", "payer", "visits_authorized", "valid_from", "valid_to")
+    list_filter = ("payer",)
+    search_fields = ("number", "plan__patient__mrn", "plan__patient__last_name")
+    list_select_related = ("plan", "payer")
 
 
 class ClinicRulesForm(forms.ModelForm):

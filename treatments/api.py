@@ -16,8 +16,9 @@ from clinic.roles import HasRole
 from patients.models import Patient
 from treatments import services
 from treatments.access import PLAN_FIELDS, CatalogPermission, ClinicalPermission, StaffPermission
-from treatments.models import Medication, Modality, TreatmentPlan
-from treatments.selectors import plan_counts, plans_with_counts
+from treatments.authorizations import authorization_create, authorization_update
+from treatments.models import Authorization, Medication, Modality, TreatmentPlan
+from treatments.selectors import authorizations_with_use, plan_counts, plans_with_counts
 
 
 class ReadStaffWriteRoles:
@@ -296,7 +297,69 @@ class PlanViewSet(ReadStaffWriteRoles, viewsets.ModelViewSet):
         return self._transition(request, "cancel", PlanReasonSerializer)
 
 
+# ------------------------------------------------------------- authorizations
+class AuthorizationSerializer(serializers.ModelSerializer):
+    visits_used = serializers.IntegerField(read_only=True, help_text="Visits booked or done in the period.")
+    visits_left = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Authorization
+        fields = [
+            "id",
+            "plan",
+            "payer",
+            "number",
+            "visits_authorized",
+            "valid_from",
+            "valid_to",
+            "notes",
+            "visits_used",
+            "visits_left",
+        ]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is not None and not isinstance(self.instance, list | tuple):
+            fields["plan"].read_only = True  # an authorization stays with its plan
+        return fields
+
+
+class AuthorizationFilter(django_filters.FilterSet):
+    class Meta:
+        model = Authorization
+        fields = ["plan", "payer"]
+
+
+class AuthorizationViewSet(viewsets.ModelViewSet):
+    """R22: the front desk (who handles insurance), therapists and clinic
+    admins read and write a plan's authorizations. Never deleted: a renewal
+    is a new authorization; a past one stays as the record of what was paid."""
+
+    serializer_class = AuthorizationSerializer
+    filterset_class = AuthorizationFilter
+    permission_classes = [StaffPermission]
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Authorization.objects.none()
+        return authorizations_with_use()
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        plan = data.pop("plan")
+        created = authorization_create(plan=plan, data=data, user=self.request.user)
+        serializer.instance = self.get_queryset().get(pk=created.pk)
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        data.pop("plan", None)
+        updated = authorization_update(authorization=serializer.instance, data=data)
+        serializer.instance = self.get_queryset().get(pk=updated.pk)
+
+
 def register(router: DefaultRouter) -> None:
     """Add this app's viewsets to the /api/v1/ router."""
     router.register("medications", MedicationViewSet, basename="medication")
     router.register("plans", PlanViewSet, basename="plan")
+    router.register("authorizations", AuthorizationViewSet, basename="authorization")

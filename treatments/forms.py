@@ -1,10 +1,13 @@
 import json
 
 from django import forms
+from django.db.models import Q
 
 from clinic.models import ClinicRules
+from patients.models import Payer
 from treatments import rules as parameter_rules
-from treatments.models import Medication, Modality, TreatmentPlan
+from treatments.authorizations import AUTHORIZATION_FIELDS
+from treatments.models import Authorization, Medication, Modality, TreatmentPlan
 from treatments.services import PLAN_FIELDS
 
 
@@ -195,3 +198,22 @@ class MaintenanceForm(forms.Form):
         label="Maintenance interval (days)",
         help_text="Days between maintenance sessions, typically 7–28 (R21).",
     )
+
+
+class AuthorizationForm(forms.ModelForm):
+    class Meta:
+        model = Authorization
+        fields = AUTHORIZATION_FIELDS
+        widgets = {
+            "valid_from": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "valid_to": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+        labels = {"valid_from": "Valid from", "valid_to": "Valid through", "visits_authorized": "Visits"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = self.instance.payer_id if self.instance and self.instance.pk else None
+        self.fields["payer"].queryset = Payer.objects.filter(Q(is_active=True) | Q(pk=current))
+
+    def service_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in AUTHORIZATION_FIELDS}

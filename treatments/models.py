@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from clinic.models import TimeStampedModel
 from patients.models import Patient
@@ -187,3 +187,37 @@ class TreatmentPlan(TimeStampedModel):
     @property
     def is_closed(self) -> bool:
         return self.status in (self.Status.COMPLETED, self.Status.CANCELLED)
+
+
+class Authorization(TimeStampedModel):
+    """An insurer's authorization for a plan's visits (R22): a payer, its
+    number, how many visits and the dates they may fall on. A plan's
+    authorizations do not overlap in time, so each visit date has at most
+    one; R4 counts the visits in its period against it."""
+
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="authorizations")
+    payer = models.ForeignKey("patients.Payer", on_delete=models.PROTECT, related_name="authorizations")
+    number = models.CharField("authorization number", max_length=60)
+    visits_authorized = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(365)]
+    )
+    valid_from = models.DateField()
+    valid_to = models.DateField()
+    notes = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["plan", "valid_from", "id"]
+        indexes = [models.Index(fields=["plan", "valid_from"], name="authorization_plan_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(valid_to__gte=F("valid_from")), name="authorization_period"),
+            models.CheckConstraint(condition=Q(visits_authorized__gte=1), name="authorization_visits_min"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Authorization {self.number} ({self.valid_from:%Y-%m-%d} – {self.valid_to:%Y-%m-%d})"
+
+    def covers(self, day) -> bool:
+        return self.valid_from <= day <= self.valid_to

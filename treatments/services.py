@@ -18,6 +18,7 @@ from patients.models import Patient
 from patients.screening import screening_problems
 from treatments import hooks
 from treatments import rules as parameter_rules
+from treatments.authorizations import sync_sessions_authorized
 from treatments.models import Medication, Modality, Polarity, TreatmentPlan
 
 # ---------------------------------------------------------------- medications
@@ -259,6 +260,8 @@ def plan_create(
     plan.save()
     if evaluation is not None:
         hooks.plan_created(plan=plan, user=user, evaluation=evaluation)
+    if plan.sessions_authorized is not None:
+        sync_sessions_authorized(plan=plan, value=plan.sessions_authorized)
     return plan
 
 
@@ -291,6 +294,8 @@ def plan_update(
         new_medication=plan.medication_id != medication_before,
     )
     plan.save()
+    if "sessions_authorized" in data:
+        sync_sessions_authorized(plan=plan, value=plan.sessions_authorized)
     return plan
 
 

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from clinic.access import is_therapist
@@ -18,10 +19,24 @@ from patients.models import Patient
 from patients.screening import current_screening, precautions, screening_gate
 from treatments import hooks, services
 from treatments.access import CATALOG, CLINICAL, PLAN_FIELDS, STAFF
-from treatments.forms import MaintenanceForm, MedicationForm, OverrideForm, PlanForm, StatusReasonForm
-from treatments.models import Medication, Modality, TreatmentPlan
+from treatments.authorizations import authorization_create, authorization_update
+from treatments.forms import (
+    AuthorizationForm,
+    MaintenanceForm,
+    MedicationForm,
+    OverrideForm,
+    PlanForm,
+    StatusReasonForm,
+)
+from treatments.models import Authorization, Medication, Modality, TreatmentPlan
 from treatments.rules import needs_confirmation
-from treatments.selectors import plan_counts, plans_with_counts
+from treatments.selectors import (
+    OPEN_PLAN_STATUSES,
+    authorization_alerts,
+    authorizations_with_use,
+    plan_counts,
+    plans_with_counts,
+)
 
 PAGE_SIZE = 25
 
@@ -71,7 +86,48 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "sessions": plan.appointments.select_related("therapist", "room", "note").order_by("start"),
             # Adverse events are clinical, even their kind (treatments.access.PLAN_FIELDS).
             "adverse_events": plan.adverse_events.all() if clinical else [],
+            "authorizations": authorizations_with_use(plan.authorizations.all()),
+            "authorization_alerts": authorization_alerts([plan.pk]).get(plan.pk, [])
+            if plan.status in OPEN_PLAN_STATUSES
+            else [],
         },
+    )
+
+
+@role_required(*STAFF)
+def authorization_create_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The front desk records the insurer's authorization (R22)."""
+    plan = get_object_or_404(TreatmentPlan.objects.select_related("patient"), pk=pk)
+    initial = {"payer": plan.patient.payer_id, "valid_from": timezone.localdate()}
+    form = AuthorizationForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            authorization_create(plan=plan, data=form.service_data(), user=request.user)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Authorization recorded.")
+            return redirect("treatments:detail", pk=plan.pk)
+    return render(request, "treatments/authorization_form.html", {"form": form, "plan": plan})
+
+
+@role_required(*STAFF)
+def authorization_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    authorization = get_object_or_404(Authorization.objects.select_related("plan__patient"), pk=pk)
+    plan = authorization.plan
+    form = AuthorizationForm(request.POST or None, instance=authorization)
+    if request.method == "POST" and form.is_valid():
+        try:
+            authorization_update(authorization=authorization, data=form.service_data())
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Authorization {authorization.number} saved.")
+            return redirect("treatments:detail", pk=plan.pk)
+    return render(
+        request,
+        "treatments/authorization_form.html",
+        {"form": form, "plan": plan, "authorization": authorization},
     )
 
 

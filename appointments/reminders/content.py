@@ -15,7 +15,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from appointments.models import Appointment, Reminder
-from appointments.reminders.tokens import link_url
+from appointments.reminders.tokens import claim_url, link_url
 from clinic.localtime import clinic_tz
 from clinic.models import ClinicRules
 
@@ -69,6 +69,8 @@ def context_for(reminder: Reminder, *, rules: ClinicRules | None = None) -> dict
     }
     if reminder.slot_end:
         context["minutes"] = int((reminder.slot_end - reminder.slot_start).total_seconds() // 60)
+    if reminder.kind == Kind.WAITLIST_OFFER:
+        context["claim_url"] = claim_url(reminder)
     if appointment is not None:
         context["minutes"] = int((appointment.end - appointment.start).total_seconds() // 60)
         context["details_url"] = link_url(appointment, "view")

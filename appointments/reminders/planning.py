@@ -181,7 +181,9 @@ def plan_for_cancellation(appointment: Appointment) -> None:
 
 # -- waitlist offers and recalls ----------------------------------------------
 @transaction.atomic
-def offer_waitlist_slot(*, entry: WaitlistEntry, start: dt.datetime, end: dt.datetime) -> Reminder:
+def offer_waitlist_slot(
+    *, entry: WaitlistEntry, start: dt.datetime, end: dt.datetime, therapist=None
+) -> Reminder:
     """Tell a waiting patient a slot opened up (once per entry and slot)."""
     if not entry.is_active:
         raise ValidationError({"entry": "This waitlist entry is no longer active."})
@@ -192,7 +194,13 @@ def offer_waitlist_slot(*, entry: WaitlistEntry, start: dt.datetime, end: dt.dat
         kind=Kind.WAITLIST_OFFER,
         waitlist_entry=entry,
         slot_start=start,
-        defaults={"patient_id": entry.patient_id, "plan_id": entry.plan_id, "slot_end": end, "due_at": now},
+        defaults={
+            "patient_id": entry.patient_id,
+            "plan_id": entry.plan_id,
+            "slot_end": end,
+            "due_at": now,
+            "offer_therapist": therapist,
+        },
     )
     if created:
         _nudge_on_commit([reminder.pk])
@@ -262,6 +270,13 @@ RESENDABLE = (Status.SENT, Status.FAILED, Status.SKIPPED)
 
 
 @transaction.atomic
+def is_current_slot(reminder: Reminder) -> bool:
+    """A visit's message is about its current slot (not one it was moved
+    from); other messages (offers, recalls) have no visit to change."""
+    appointment = reminder.appointment
+    return appointment is None or reminder.slot_start == appointment.start
+
+
 def reminder_resend(*, reminder: Reminder, user=None) -> Reminder:
     """Send a message again on request (the patient lost it, a failure was
     fixed). The re-checks still apply: a stale message is voided, not sent."""
@@ -269,6 +284,10 @@ def reminder_resend(*, reminder: Reminder, user=None) -> Reminder:
     if reminder.status not in RESENDABLE:
         raise ValidationError(
             {"status": f"A {reminder.get_status_display().lower()} message cannot be sent again."}
+        )
+    if not is_current_slot(reminder):
+        raise ValidationError(
+            {"status": "This message is about a slot the visit no longer has: nothing to resend."}
         )
     now = timezone.now()
     reminder.status = Status.PENDING

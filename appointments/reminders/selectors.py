@@ -8,7 +8,7 @@ from appointments.models import Reminder
 
 
 def reminders_for_log(*, appointment: int | None = None, patient: int | None = None) -> QuerySet[Reminder]:
-    rows = Reminder.objects.select_related("resent_by").order_by("due_at", "id")
+    rows = Reminder.objects.select_related("resent_by", "appointment").order_by("due_at", "id")
     if appointment is not None:
         rows = rows.filter(appointment_id=appointment)
     if patient is not None:

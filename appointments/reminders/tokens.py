@@ -61,3 +61,27 @@ def read_token(token: str, purpose: str, *, now: dt.datetime | None = None) -> A
     except signing.SignatureExpired as exc:
         raise LinkExpired from exc
     return appointment
+
+
+# A waitlist offer's claim link: signed over the offer (a Reminder row);
+# it stops working when the offered time comes (checked by the page).
+_CLAIM = signing.Signer(salt="appointments.waitlist.claim")
+
+
+def make_claim_token(reminder) -> str:
+    return _CLAIM.sign(str(reminder.pk))
+
+
+def claim_url(reminder) -> str:
+    return settings.SITE_URL + reverse("links:claim", args=[make_claim_token(reminder)])
+
+
+def read_claim_token(token: str):
+    from appointments.models import Reminder
+
+    try:
+        return Reminder.objects.select_related("waitlist_entry__plan", "offer_therapist", "patient").get(
+            pk=int(_CLAIM.unsign(token)), kind=Reminder.Kind.WAITLIST_OFFER
+        )
+    except (signing.BadSignature, ValueError, Reminder.DoesNotExist) as exc:
+        raise LinkInvalid from exc

@@ -17,10 +17,22 @@ from appointments.services.changes import (
     appointment_no_show,
     appointment_reschedule,
     appointments_cancel_upcoming,
+    cancel_would_be_late,
 )
 from appointments.services.series import Occurrence, SeriesPreview, series_book, series_preview
 from appointments.services.slots import SlotDay, SlotSearch, slot_search
-from appointments.services.waitlist import waitlist_add, waitlist_remove
+from appointments.services.waitlist import (
+    SlotTaken,
+    entry_bookable,
+    match_problems,
+    waitlist_add,
+    waitlist_after_booked,
+    waitlist_claim,
+    waitlist_close_for_plan,
+    waitlist_entry_matches,
+    waitlist_offer,
+    waitlist_remove,
+)
 
 __all__ = [
     "ACTION_WORDS",
@@ -37,6 +49,7 @@ __all__ = [
     "appointment_no_show",
     "appointment_reschedule",
     "appointments_cancel_upcoming",
+    "cancel_would_be_late",
     "check_plan_bookable",
     "evaluation_book",
     "raise_for",
@@ -45,6 +58,14 @@ __all__ = [
     "series_book",
     "series_preview",
     "slot_search",
+    "entry_bookable",
+    "match_problems",
     "waitlist_add",
+    "waitlist_after_booked",
+    "waitlist_close_for_plan",
+    "waitlist_entry_matches",
+    "waitlist_claim",
+    "waitlist_offer",
+    "SlotTaken",
     "waitlist_remove",
 ]

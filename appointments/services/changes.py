@@ -111,6 +111,16 @@ def appointment_reschedule(
     return appointment
 
 
+def cancel_would_be_late(appointment: Appointment, *, now: dt.datetime | None = None) -> bool:
+    """R12: cancelling a scheduled or confirmed visit less than the clinic's
+    notice (24 h) before its start is late. A visit already checked in (the
+    patient came) never counts as a late cancellation."""
+    if appointment.status not in Appointment.UPCOMING_STATUSES:
+        return False
+    notice = dt.timedelta(hours=ClinicRules.current().late_cancel_hours)
+    return appointment.start - (now or timezone.now()) < notice
+
+
 @transaction.atomic
 def appointment_cancel(
     *,
@@ -129,12 +139,12 @@ def appointment_cancel(
     appointment = lock_appointment(appointment.pk)
     _require(appointment, "cancel")
     now = now or timezone.now()
-    notice = dt.timedelta(hours=ClinicRules.current().late_cancel_hours)
+    late = not by_clinic and cancel_would_be_late(appointment, now=now)
     old_status = appointment.status
     appointment.status = Status.CANCELLED
     appointment.cancelled_at = now
     appointment.cancel_reason = reason[:200]
-    appointment.late_cancellation = not by_clinic and appointment.start - now < notice
+    appointment.late_cancellation = late
     appointment.sequence += 1
     appointment.save()
     _record(appointment, "cancelled", user, old=Appointment(status=old_status), note=reason)

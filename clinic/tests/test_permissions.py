@@ -84,6 +84,7 @@ def _admin_objects(world: World) -> dict[str, object]:
         "treatments.medication": world.medication,
         "patients.payer": world.payer,
         "treatments.treatmentplan": world.plan,
+        "treatments.authorization": world.authorization,
         "clinic.clinicrules": world.rules,
         "appointments.therapist": world.therapist,
         "appointments.room": world.room,
@@ -205,6 +206,7 @@ MATRIX: dict[str, Row] = {
     "patients:create": row(GET=STAFF),
     "patients:detail": row("patient", GET=STAFF),
     "patients:edit": row("patient", GET=STAFF),
+    "patients:merge": row("patient", GET=ADMIN_ONLY),
     "patients:screening": row("patient", GET=CLINICAL),
     "patients:screening_history": row("patient", GET=CLINICAL),
     # -- plans: everyone reads (booking needs them), therapists write
@@ -212,6 +214,9 @@ MATRIX: dict[str, Row] = {
     "treatments:detail": row("plan", GET=STAFF),
     "treatments:create": row("patient", GET=CLINICAL),
     "treatments:edit": row("plan", GET=CLINICAL),
+    # -- authorizations (R22): the front desk handles insurance
+    "treatments:authorization_create": row("plan", GET=STAFF),
+    "treatments:authorization_edit": row("authorization", GET=STAFF),
     "treatments:activate": row("plan", GET=CLINICAL),
     "treatments:hold": row("plan", GET=CLINICAL),
     "treatments:resume": row("plan", GET=CLINICAL),
@@ -251,6 +256,9 @@ MATRIX: dict[str, Row] = {
     "appointments:waitlist": row(GET=STAFF),
     "appointments:waitlist_add": row(GET=STAFF),
     "appointments:waitlist_remove": row("waitlist", POST=(LOGIN, 302, 302, 302)),
+    "appointments:waitlist_offer": row(
+        "waitlist", POST=(LOGIN, 302, 302, 302)
+    ),  # no slot: back with a message
     # -- API: 401 without a token; the same roles as the pages
     "api:api-root": row(GET=API_STAFF),
     "api:schema": row(GET=API_STAFF),
@@ -264,11 +272,14 @@ MATRIX: dict[str, Row] = {
     "api:patient-list": row(GET=API_STAFF, POST=(401, 400, 400, 400)),
     "api:patient-detail": row("patient", GET=API_STAFF),
     "api:patient-screening": row("patient", GET=API_CLINICAL),
+    "api:patient-merge": row("patient", POST=(401, 403, 403, 400)),
     "api:medication-list": row(GET=API_STAFF, POST=(401, 403, 403, 400)),
     "api:medication-detail": row("medication", GET=API_STAFF),
     "api:medication-deactivate": row("medication", POST=(401, 403, 403, 200)),
     "api:payer-list": row(GET=API_STAFF, POST=(401, 403, 403, 400)),
     "api:payer-detail": row("payer", GET=API_STAFF),
+    "api:authorization-list": row(GET=API_STAFF, POST=(401, 400, 400, 400)),
+    "api:authorization-detail": row("authorization", GET=API_STAFF),
     "api:plan-list": row(GET=API_STAFF, POST=(401, 403, 400, 400)),
     "api:plan-detail": row("plan", GET=API_STAFF),
     # the plan is active: activate and resume are refused for the plan's state, the rest go
@@ -293,6 +304,9 @@ MATRIX: dict[str, Row] = {
     "api:appointment-check-in": row("appointment", POST=(401, 400, 400, 400)),  # completed visit
     "api:appointment-no-show": row("appointment", POST=(401, 400, 400, 400)),
     "api:appointment-note": row("appointment", GET=API_CLINICAL),
+    "api:waitlist-list": row(GET=API_STAFF, POST=(401, 400, 400, 400)),
+    "api:waitlist-detail": row("waitlist", GET=API_STAFF),
+    "api:waitlist-matches": row("waitlist", GET=API_STAFF),
     "api:reminder-list": row(GET=API_STAFF),
     "api:reminder-detail": row("reminder", GET=API_STAFF),
     "api:reminder-resend": row("reminder", POST=(401, 400, 403, 400)),  # completed visit: nothing to resend
@@ -323,6 +337,7 @@ ADMIN_MODELS: dict[str, dict[str, int]] = {
     "patients.screening": {**READ_ONLY, "auditlog": 200},
     "treatments.medication": {**OPEN, "delete": 403, "auditlog": 200},  # a plan uses it: never deleted
     "treatments.treatmentplan": {**READ_ONLY, "auditlog": 200},
+    "treatments.authorization": {**READ_ONLY, "auditlog": 200},  # R22's checks run on the plan page
     "patients.payer": {**OPEN, "delete": 403, "auditlog": 200},  # authorizations point at it
     "appointments.appointment": {**READ_ONLY, "auditlog": 200},
     "appointments.reminder": READ_ONLY,  # the outbox changes only through the services

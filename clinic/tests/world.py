@@ -22,7 +22,7 @@ from notes import services as notes
 from notes.models import Addendum, SessionNote
 from patients.models import Patient, Payer, Screening
 from patients.tests.factories import ScreeningFactory
-from treatments.models import Medication, TreatmentPlan
+from treatments.models import Authorization, Medication, TreatmentPlan
 from treatments.tests.factories import PlanFactory
 
 PASSWORD = "phoresis-demo"  # the factories' DEMO_PASSWORD
@@ -45,6 +45,7 @@ class World:
     reminder: Reminder
     rules: ClinicRules
     payer: Payer
+    authorization: Authorization
 
 
 def build_world(time_machine) -> World:
@@ -85,6 +86,15 @@ def build_world(time_machine) -> World:
     addendum = notes.addendum_add(appointment=appointment, user=user, text="Called the patient: no blister.")
     waitlist = scheduling.waitlist_add(plan=PlanFactory(patient=plan.patient, body_site="Knee"))
     appointment.refresh_from_db()
+    payer = Payer.objects.create(name="Synthetic Mutual")
+    authorization = Authorization.objects.create(
+        plan=plan,
+        payer=payer,
+        number="SM-1",
+        visits_authorized=plan.sessions_prescribed,
+        valid_from=day - dt.timedelta(days=30),
+        valid_to=day + dt.timedelta(days=90),
+    )
     return World(
         users=users,
         patient=plan.patient,
@@ -100,5 +110,6 @@ def build_world(time_machine) -> World:
         waitlist=waitlist,
         reminder=Reminder.objects.filter(appointment=appointment).order_by("pk").first(),
         rules=ClinicRules.current(),
-        payer=Payer.objects.create(name="Synthetic Mutual"),
+        payer=payer,
+        authorization=authorization,
     )

@@ -18,7 +18,8 @@ class PatientFactory(factory.django.DjangoModelFactory):
         "date_between", start_date=dt.date(1940, 1, 1), end_date=dt.date(2005, 12, 31)
     )
     email = factory.LazyAttribute(lambda p: f"{p.first_name}.{p.last_name}@example.invalid".lower())
-    phone = "+12025550143"
+    # Distinct numbers: a shared one would make every patient a likely duplicate.
+    phone = factory.Sequence(lambda n: f"+1202555{n % 10000:04d}")
     reminder_opt_in = True
 
 
