@@ -7,7 +7,9 @@ from appointments import links
 app_name = "links"
 
 urlpatterns = [
+    path("unsubscribe/<str:token>/", links.unsubscribe, name="unsubscribe"),
     path("<str:token>/", links.detail, name="detail"),
     path("<str:token>/confirm/", links.confirm, name="confirm"),
     path("<str:token>/cancel/", links.cancel, name="cancel"),
+    path("<str:token>/reschedule/", links.reschedule, name="reschedule"),
 ]

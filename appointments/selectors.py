@@ -98,12 +98,20 @@ def slots_free(
     step_minutes: int = 15,
     limit: int | None = 200,
     now: dt.datetime | None = None,
+    exclude_appointment_id: int | None = None,
 ) -> list[Slot]:
     """Free slots for one session of the plan (see _slots_free). With a limit,
     the first week is searched alone first: the first 200 slots are nearly
     always there, and loading one week of bookings instead of the whole range
     is most of the cost. At most twice the fixed number of queries."""
-    kwargs = {"plan": plan, "therapist": therapist, "step_minutes": step_minutes, "limit": limit, "now": now}
+    kwargs = {
+        "plan": plan,
+        "therapist": therapist,
+        "step_minutes": step_minutes,
+        "limit": limit,
+        "now": now,
+        "exclude_appointment_id": exclude_appointment_id,
+    }
     first_week = date_from + dt.timedelta(days=6)
     if limit and first_week < date_to:
         slots = _slots_free(date_from=date_from, date_to=first_week, **kwargs)
@@ -121,12 +129,16 @@ def _slots_free(
     step_minutes: int = 15,
     limit: int | None = 200,
     now: dt.datetime | None = None,
+    exclude_appointment_id: int | None = None,
 ) -> list[Slot]:
-    """Free slots for one session of the plan: a therapist who gives the
+    """Free slots for one session of the plan (the visit being moved, if
+    any, does not count against them): a therapist who gives the
     modality and works then, a suitable room and device, the patient free,
     and the plan's spacing (R5) kept. A fixed number of queries for any range."""
     now = now or timezone.now()
-    schedule = Schedule(plan=plan, date_from=date_from, date_to=date_to)
+    schedule = Schedule(
+        plan=plan, date_from=date_from, date_to=date_to, exclude_appointment_id=exclude_appointment_id
+    )
     length = dt.timedelta(minutes=plan.session_minutes)
     step = dt.timedelta(minutes=step_minutes)
     therapists = [t for t in schedule.therapists.values() if therapist is None or t.id == therapist]

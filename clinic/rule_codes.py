@@ -57,6 +57,9 @@ class RuleCode(StrEnum):
     R9_EXPIRY = "R9.expiry"
     R9_EXPIRED = "R9.expired"
     R9_VOLUME = "R9.volume"
+    # R12/R13 a patient moves a visit from the email link only outside the
+    # late-cancellation window, and only to a time outside it.
+    R12_PATIENT_WINDOW = "R12.patient_window"
 
     @property
     def rule(self) -> str:

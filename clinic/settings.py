@@ -34,6 +34,9 @@ CLINIC_NAME = env("CLINIC_NAME", default="Phoresis Demo Clinic")
 CLINIC_ADDRESS = env("CLINIC_ADDRESS", default="100 Example Street, Springfield")
 CLINIC_PHONE = env("CLINIC_PHONE", default="+1 555 0100")
 CLINIC_TIME_ZONE = env("CLINIC_TIME_ZONE", default="America/New_York")
+# The clinic's real, read mailbox (invitations' ORGANIZER and Reply-To); empty:
+# the sender's address, and no Reply-To.
+CLINIC_EMAIL = env("CLINIC_EMAIL", default="")
 
 INSTALLED_APPS = [
     # Django
@@ -243,6 +246,12 @@ REMINDER_CLAIM_LEASE_SECONDS = env.int("REMINDER_CLAIM_LEASE_SECONDS", default=6
 REMINDER_MAX_ATTEMPTS = env.int("REMINDER_MAX_ATTEMPTS", default=5)
 REMINDER_RETRY_BASE_SECONDS = env.int("REMINDER_RETRY_BASE_SECONDS", default=60)
 REMINDER_SWEEP_BATCH = env.int("REMINDER_SWEEP_BATCH", default=50)
+# A change notice (confirmation, moved, cancelled) waits this long, so a move
+# and its undo, or a booking and its immediate cancellation, send nothing.
+REMINDER_UNDO_MINUTES = env.int("REMINDER_UNDO_MINUTES", default=3)
+# A timed reminder due within this long after its visit's notice is not
+# planned: the notice says it is also the reminder (one email, not two).
+REMINDER_MERGE_MINUTES = env.int("REMINDER_MERGE_MINUTES", default=360)
 # After commit, also publish a send task for rows due now (the sweep is the
 # safety net when the broker is down). Tests turn it on where they need it.
 REMINDER_NUDGE = env.bool("REMINDER_NUDGE", default=True)

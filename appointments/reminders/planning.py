@@ -17,6 +17,7 @@ from django.db.models import Exists, F, Max, OuterRef, Q
 from django.utils import timezone
 
 from appointments.models import NO_CLAIM, Appointment, Reminder, WaitlistEntry
+from appointments.reminders.selectors import announced_start
 from clinic.celery import app as celery_app
 from clinic.localtime import local_date, local_datetime
 from clinic.models import ClinicRules
@@ -46,14 +47,27 @@ class Wanted:
     due_at: dt.datetime
 
 
-def _for_slot(appointment: Appointment, *, notice: str, now: dt.datetime) -> list[Wanted]:
-    """The notice (due now) and the timed reminders of the appointment's slot.
-    A reminder whose time has already passed is not planned: the notice that
-    goes out now carries the same information."""
-    wanted = [Wanted(notice, appointment.start, 0, now)]
+def _undo_delay() -> dt.timedelta:
+    """How long a change notice waits, so that a move and its undo (or a
+    booking and its immediate cancellation) reach the patient as nothing."""
+    return dt.timedelta(minutes=max(settings.REMINDER_UNDO_MINUTES, 0))
+
+
+def _for_slot(appointment: Appointment, *, notice: str | None, now: dt.datetime) -> list[Wanted]:
+    """The notice (due after the undo window) and the timed reminders of the
+    appointment's slot. A reminder that would fall before, or soon after,
+    the notice is not planned: the notice carries it (one email, not two
+    within minutes; its text says it is also the reminder). Without a
+    notice (moved back to the time the patient was told) only the reminders."""
+    wanted = []
+    not_before = now
+    if notice is not None:
+        notice_due = now + _undo_delay()
+        wanted.append(Wanted(notice, appointment.start, 0, notice_due))
+        not_before = notice_due + dt.timedelta(minutes=settings.REMINDER_MERGE_MINUTES)
     for hours in _offsets_hours():
         due = appointment.start - dt.timedelta(hours=hours)
-        if due > now:
+        if due > not_before:
             wanted.append(Wanted(Kind.REMINDER, appointment.start, hours * 60, due))
     return wanted
 
@@ -151,13 +165,28 @@ def plan_for_reschedule(appointment: Appointment, *, old_start: dt.datetime) -> 
     # Same transaction as the move: once it commits, no message of the old
     # slot can pass its commit point (sending.py re-checks under a lock).
     _void(appointment, reason="The visit was moved.", keep_slot=appointment.start)
-    _nudge_on_commit(_plan(appointment, _for_slot(appointment, notice=Kind.RESCHEDULED, now=now), now=now))
+    # What the patient hears depends on what they were last told: nothing yet
+    # (the booking's confirmation was still in its undo window) → a
+    # confirmation of the new time; this very time (a move undone) → nothing
+    # new; another time → a notice naming the old and the new time.
+    told = announced_start(appointment)
+    if told is None:
+        notice = Kind.CONFIRMATION
+    elif told == appointment.start:
+        notice = None
+    else:
+        notice = Kind.RESCHEDULED
+    _nudge_on_commit(_plan(appointment, _for_slot(appointment, notice=notice, now=now), now=now))
 
 
 def plan_for_cancellation(appointment: Appointment) -> None:
     now = timezone.now()
     _void(appointment, reason="The visit was cancelled.")
-    _nudge_on_commit(_plan(appointment, [Wanted(Kind.CANCELLATION, appointment.start, 0, now)], now=now))
+    if announced_start(appointment) is None:
+        # Never told of the visit (cancelled within the undo window): say nothing.
+        return
+    wanted = [Wanted(Kind.CANCELLATION, appointment.start, 0, now + _undo_delay())]
+    _nudge_on_commit(_plan(appointment, wanted, now=now))
 
 
 # -- waitlist offers and recalls ----------------------------------------------

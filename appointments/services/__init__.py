@@ -15,6 +15,7 @@ from appointments.services.changes import (
     appointment_confirm,
     appointment_no_show,
     appointment_reschedule,
+    appointment_reschedule_by_patient,
     appointments_cancel_upcoming,
 )
 from appointments.services.series import Occurrence, SeriesPreview, series_book, series_preview
@@ -32,6 +33,7 @@ __all__ = [
     "appointment_confirm",
     "appointment_no_show",
     "appointment_reschedule",
+    "appointment_reschedule_by_patient",
     "appointments_cancel_upcoming",
     "check_plan_bookable",
     "raise_for",
