@@ -66,9 +66,9 @@ def transitions(zone: ZoneInfo, year: int) -> list[Transition]:
         later = moment + step
         after = _offset(zone, later)
         if after != before:
-            lo, hi = moment, later  # the change lies in (lo, hi]
-            while hi - lo > dt.timedelta(minutes=1):
-                mid = lo + (hi - lo) / 2
+            lo, hi = moment, later  # the change lies in (lo, hi], on a whole second
+            while hi - lo > dt.timedelta(seconds=1):
+                mid = (lo + (hi - lo) / 2).replace(microsecond=0)
                 if _offset(zone, mid) == before:
                     lo = mid
                 else:
