@@ -10,6 +10,7 @@ from pathlib import Path
 import environ
 from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -228,6 +229,21 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # them after the visibility timeout. `expires` drops sweeps queued while no
 # worker ran (the next one does the same work).
 REMINDER_SWEEP_SECONDS = env.float("REMINDER_SWEEP_SECONDS", default=60.0)
+# The sweep has a queue of its own: per-message send tasks (nudges) queued by
+# the thousand cannot hold it back until it expires. A worker consumes every
+# queue listed here unless started with -Q.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+REMINDER_SWEEP_QUEUE = "sweep"
+CELERY_TASK_QUEUES = (Queue(CELERY_TASK_DEFAULT_QUEUE), Queue(REMINDER_SWEEP_QUEUE))
+CELERY_TASK_ROUTES = {
+    "appointments.tasks.reminders_sweep": {"queue": REMINDER_SWEEP_QUEUE},
+    "appointments.tasks.maintenance_recalls_plan": {"queue": REMINDER_SWEEP_QUEUE},
+}
+# Publishing from a web request (the nudge after a booking): short socket
+# timeouts of its own, so a Redis that accepts connections but never answers
+# costs a booking well under a second (workers keep the options above).
+REMINDER_NUDGE_SOCKET_TIMEOUT = env.float("REMINDER_NUDGE_SOCKET_TIMEOUT", default=0.3)
+REMINDER_NUDGE_WAIT_SECONDS = env.float("REMINDER_NUDGE_WAIT_SECONDS", default=0.8)
 CELERY_BEAT_SCHEDULE: dict = {
     "reminders-sweep": {
         "task": "appointments.tasks.reminders_sweep",
@@ -240,8 +256,18 @@ CELERY_BEAT_SCHEDULE: dict = {
         "options": {"expires": 3000},
     },
 }
-# A claimed row whose worker vanished is taken back after this lease.
-REMINDER_CLAIM_LEASE_SECONDS = env.int("REMINDER_CLAIM_LEASE_SECONDS", default=600)
+# A claimed row whose worker vanished is taken back after this lease; a live
+# worker renews its claim between messages (sending.py), so the lease only
+# has to outlast one message, not a batch.
+REMINDER_CLAIM_LEASE_SECONDS = env.int("REMINDER_CLAIM_LEASE_SECONDS", default=30)
+# How long the sender waits for each answer of the mail server once connected
+# (EMAIL_TIMEOUT bounds the connect). A relay that is merely slow delivers;
+# RFC 5321 §4.5.3.2 allows servers minutes. A handed-over row is called
+# "unconfirmed" only after the lease plus this wait.
+REMINDER_SMTP_REPLY_TIMEOUT = env.int("REMINDER_SMTP_REPLY_TIMEOUT", default=90)
+# Extra sweeps a sweep starts when more than a batch is due, so every worker
+# helps with a large backlog (each claims its own rows).
+REMINDER_SWEEP_HELPERS = env.int("REMINDER_SWEEP_HELPERS", default=2)
 # Delivery attempts before a row shows as failed; retries back off (1, 2, 4 … min).
 REMINDER_MAX_ATTEMPTS = env.int("REMINDER_MAX_ATTEMPTS", default=5)
 REMINDER_RETRY_BASE_SECONDS = env.int("REMINDER_RETRY_BASE_SECONDS", default=60)

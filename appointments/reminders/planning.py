@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import time
 from dataclasses import dataclass
 
@@ -307,25 +308,45 @@ def _nudge_on_commit(ids: list[int]) -> None:
         transaction.on_commit(lambda: nudge(ids))
 
 
+def _publish(ids: list[int]) -> None:
+    """One publish on a connection of its own with short socket timeouts
+    (settings), no retry and no result subscription."""
+    timeout = settings.REMINDER_NUDGE_SOCKET_TIMEOUT
+    options = {
+        **(celery_app.conf.broker_transport_options or {}),
+        "socket_connect_timeout": timeout,
+        "socket_timeout": timeout,
+        "max_retries": 0,
+    }
+    with celery_app.connection_for_write(transport_options=options, connect_timeout=timeout) as conn:
+        # By name: the task module imports this package, so importing it back
+        # here would make an import cycle.
+        celery_app.send_task(SEND_TASK, args=[ids], connection=conn, retry=False, ignore_result=True)
+
+
 def nudge(ids: list[int]) -> bool:
-    """Ask a worker to send these rows now. Never raises and never blocks
-    long: the broker timeouts are bounded (settings), a failure is logged and
-    the next sweep sends the rows. After a failure, skip publishing for a
-    while so a series booking does not wait on a dead broker once per visit."""
+    """Ask a worker to send these rows now. Never raises and never blocks a
+    booking for more than REMINDER_NUDGE_WAIT_SECONDS: the publish runs in a
+    thread of its own with short socket timeouts; if it has not finished in
+    time it is left to end on its own (the next sweep sends the rows anyway).
+    After a failure, skip publishing for a while so a series booking does not
+    wait on a dead broker once per visit."""
     global _broker_quiet_until
     if time.monotonic() < _broker_quiet_until:
         return False
-    try:
-        # By name: the task module imports this package, so importing it back
-        # here would make an import cycle.
-        celery_app.send_task(
-            SEND_TASK,
-            args=[ids],
-            retry=True,
-            retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1},
-        )
-    except Exception:
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            _publish(ids)
+        except Exception as exc:  # reported below; a thread must not raise
+            failure.append(exc)
+
+    publisher = threading.Thread(target=run, name="reminders-nudge", daemon=True)
+    publisher.start()
+    publisher.join(settings.REMINDER_NUDGE_WAIT_SECONDS)
+    if publisher.is_alive() or failure:
         _broker_quiet_until = time.monotonic() + BROKER_BACKOFF_SECONDS
-        logger.warning("reminders: broker unreachable; rows %s wait for the next sweep", ids)
+        logger.warning("reminders: broker unreachable or slow; rows %s wait for the next sweep", ids)
         return False
     return True

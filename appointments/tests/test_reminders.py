@@ -324,15 +324,37 @@ def test_an_abandoned_claim_is_taken_back_and_sent(visit, settings):
     assert sent_kinds() == [Kind.CONFIRMATION]
 
 
+def test_the_default_lease_is_tens_of_seconds():
+    from django.conf import settings as django_settings
+
+    assert 10 <= django_settings.REMINDER_CLAIM_LEASE_SECONDS <= 60
+
+
 def test_a_row_handed_over_by_a_dead_worker_is_never_resent(visit, settings):
     claim = sending.claim_due(now=timezone.now(), limit=10)
     Reminder.objects.filter(pk__in=claim.ids).update(send_started_at=timezone.now(), message_id="<m@x>")
+    # Within the lease plus the longest wait for the server's answer, the
+    # worker may still be alive and waiting: nothing is flagged yet.
     with time_machine.travel(after_the_lease(settings)):
+        assert reminders.reminders_sweep().unconfirmed == 0
+    later = after_the_lease(settings) + dt.timedelta(seconds=settings.REMINDER_SMTP_REPLY_TIMEOUT)
+    with time_machine.travel(later):
         outcome = reminders.reminders_sweep()
     assert (outcome.unconfirmed, outcome.sent) == (1, 0)
     row = Reminder.objects.get(pk=claim.ids[0])
     assert row.status == Status.FAILED and row.error == sending.UNCONFIRMED
     assert mail.outbox == []
+
+
+def test_a_live_worker_renews_its_claim_between_messages(visit, settings):
+    claim = sending.claim_due(now=timezone.now(), limit=10)
+    with time_machine.travel(after_the_lease(settings)):
+        assert sending.renew_claim(claim) == 1
+        assert sending.recover_abandoned(now=timezone.now()).recovered == 0
+    with time_machine.travel(
+        after_the_lease(settings) + dt.timedelta(seconds=settings.REMINDER_CLAIM_LEASE_SECONDS + 1)
+    ):
+        assert sending.recover_abandoned(now=timezone.now()).recovered == 1  # not renewed: taken back
 
 
 def test_a_worker_that_lost_its_claim_sends_nothing(visit, settings):
