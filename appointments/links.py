@@ -150,7 +150,8 @@ def cancel(request: HttpRequest, token: str) -> HttpResponse:
 
 # -- the patient moves the visit --------------------------------------------------
 RESCHEDULE_DAYS = 21
-RESCHEDULE_SLOTS = 60
+RESCHEDULE_SLOTS = 120
+RESCHEDULE_STEP_MINUTES = 30  # on the half hour: a list a patient can read
 
 
 def reschedule_choices(appointment: Appointment, *, now: dt.datetime) -> list[tuple[str, str, dt.date]]:
@@ -164,6 +165,7 @@ def reschedule_choices(appointment: Appointment, *, now: dt.datetime) -> list[tu
         date_from=local_date(earliest),
         date_to=local_date(earliest) + dt.timedelta(days=RESCHEDULE_DAYS),
         now=earliest,
+        step_minutes=RESCHEDULE_STEP_MINUTES,
         limit=RESCHEDULE_SLOTS * 3,
         exclude_appointment_id=appointment.pk,
     )
@@ -204,7 +206,8 @@ def reschedule(request: HttpRequest, token: str) -> HttpResponse:
         and appointment.start - now >= dt.timedelta(hours=rules.late_cancel_hours)
     )
     choices = reschedule_choices(appointment, now=now) if movable else []
-    form = PatientRescheduleForm(request.POST or None, choices=[(v, label) for v, label, _ in choices])
+    data = request.POST if request.method == "POST" else None
+    form = PatientRescheduleForm(data, choices=[(v, label) for v, label, _ in choices])
     status = 200
     if request.method == "POST" and movable and form.is_valid():
         start, therapist_id = _parse_choice(form.cleaned_data["slot"])
