@@ -129,3 +129,21 @@ class WaitlistForm(forms.ModelForm):
             "earliest_date": forms.DateInput(attrs={"type": "date"}),
             "latest_date": forms.DateInput(attrs={"type": "date"}),
         }
+
+
+class PatientRescheduleForm(forms.Form):
+    """The patient's choice among the free times the page lists (the link
+    page of the email); the service checks every rule again."""
+
+    slot = forms.ChoiceField(
+        label="New time",
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose one of the times.",
+            "invalid_choice": "That time is no longer free; please choose another.",
+        },
+    )
+
+    def __init__(self, *args, choices: list[tuple[str, str]], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["slot"].choices = choices

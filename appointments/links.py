@@ -4,6 +4,8 @@ page, so a mail scanner that follows links cannot cancel a visit."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -11,16 +13,28 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from appointments import services
-from appointments.models import Appointment
-from appointments.reminders.content import clinic_context, when
-from appointments.reminders.tokens import LinkExpired, LinkInvalid, make_token, read_claim_token, read_token
+from appointments import selectors, services
+from appointments.forms import PatientRescheduleForm
+from appointments.models import Appointment, Therapist
+from appointments.reminders.content import clinic_context, policy_sentence, when
+from appointments.reminders.tokens import (
+    LinkExpired,
+    LinkInvalid,
+    make_token,
+    read_claim_token,
+    read_optout_token,
+    read_token,
+)
 from appointments.selectors import with_session_number
+from clinic.localtime import local_date
 from clinic.models import ClinicRules
 from clinic.ratelimit import SIGNED_LINK_LIMIT, rate_limit
-from treatments.models import Modality
+from patients.models import Patient
+from patients.services import patient_set_reminder_opt_in
+from treatments.models import Modality, TreatmentPlan
 
 CANCEL_REASON = "Cancelled by patient via email link"
 TEMPLATES = "appointments/link"
@@ -74,6 +88,10 @@ def _context(appointment: Appointment, token: str, **extra) -> dict:
         "view_token": make_token(appointment, "view"),
         "confirm_token": make_token(appointment, "confirm"),
         "cancel_token": make_token(appointment, "cancel"),
+        "reschedule_token": make_token(appointment, "reschedule"),
+        "policy": policy_sentence(
+            start=appointment.start, now=timezone.now(), late_cancel_hours=rules.late_cancel_hours
+        ),
         **extra,
     }
 
@@ -125,7 +143,9 @@ def cancel(request: HttpRequest, token: str) -> HttpResponse:
             return render(request, f"{TEMPLATES}/cancel.html", _context(appointment, token, already=True))
         try:
             # The late-cancellation rule (R12) is the service's.
-            appointment = services.appointment_cancel(appointment=appointment, reason=CANCEL_REASON)
+            appointment = services.appointment_cancel(
+                appointment=appointment, reason=CANCEL_REASON, by_patient=True
+            )
         except ValidationError as exc:
             context = _context(appointment, token, error=" ".join(exc.messages))
             return render(request, f"{TEMPLATES}/cancel.html", context, status=409)
@@ -161,3 +181,123 @@ def claim(request: HttpRequest, token: str) -> HttpResponse:
             status=410,
         )
     return render(request, f"{TEMPLATES}/claim.html", context)
+
+
+# -- the patient moves the visit --------------------------------------------------
+RESCHEDULE_DAYS = 21
+RESCHEDULE_SLOTS = 120
+RESCHEDULE_STEP_MINUTES = 30  # on the half hour: a list a patient can read
+
+
+def reschedule_choices(appointment: Appointment, *, now: dt.datetime) -> list[tuple[str, str, dt.date]]:
+    """Free times that pass every rule for the visit's plan, outside the
+    late-cancellation window, one per start (the visit's own therapist
+    first): (value, label, local day)."""
+    rules = ClinicRules.current()
+    earliest = now + dt.timedelta(hours=rules.late_cancel_hours)
+    slots = selectors.slots_free(
+        plan=appointment.plan,
+        date_from=local_date(earliest),
+        date_to=local_date(earliest) + dt.timedelta(days=RESCHEDULE_DAYS),
+        now=earliest,
+        step_minutes=RESCHEDULE_STEP_MINUTES,
+        limit=RESCHEDULE_SLOTS * 3,
+        exclude_appointment_id=appointment.pk,
+    )
+    by_start: dict[dt.datetime, selectors.Slot] = {}
+    for slot in slots:
+        if slot.start == appointment.start:
+            continue
+        kept = by_start.get(slot.start)
+        if kept is None or (slot.therapist.pk == appointment.therapist_id != kept.therapist.pk):
+            by_start[slot.start] = slot
+    chosen = sorted(by_start.values(), key=lambda s: s.start)[:RESCHEDULE_SLOTS]
+    return [(f"{s.start.isoformat()}|{s.therapist.pk}", when(s.start), local_date(s.start)) for s in chosen]
+
+
+def _parse_choice(value: str) -> tuple[dt.datetime, int] | None:
+    start, _, therapist = (value or "").partition("|")
+    try:
+        moment = dt.datetime.fromisoformat(start)
+        return (moment, int(therapist)) if moment.tzinfo else None
+    except ValueError:
+        return None
+
+
+@login_not_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def reschedule(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        appointment = read_token(token, "reschedule")
+    except (LinkInvalid, LinkExpired) as exc:
+        return _problem(request, exc)
+    now = timezone.now()
+    rules = ClinicRules.current()
+    movable = (
+        appointment.status in Appointment.UPCOMING_STATUSES
+        and appointment.plan is not None
+        and appointment.plan.status == TreatmentPlan.Status.ACTIVE
+        and appointment.start - now >= dt.timedelta(hours=rules.late_cancel_hours)
+    )
+    choices = reschedule_choices(appointment, now=now) if movable else []
+    data = request.POST if request.method == "POST" else None
+    form = PatientRescheduleForm(data, choices=[(v, label) for v, label, _ in choices])
+    status = 200
+    if request.method == "POST" and movable and form.is_valid():
+        start, therapist_id = _parse_choice(form.cleaned_data["slot"])
+        therapist = Therapist.objects.filter(pk=therapist_id, is_active=True).first()
+        try:
+            services.appointment_reschedule_by_patient(
+                appointment=appointment, start=start, therapist=therapist
+            )
+        except ValidationError as exc:
+            form.add_error(None, " ".join(exc.messages))
+            status = 409
+        else:
+            return redirect(reverse("links:reschedule", args=[token]) + "?done=1")
+    elif request.method == "POST":
+        status = 400 if movable else 409
+    days: dict[dt.date, list[tuple[str, str]]] = {}
+    for value, label, day in choices:
+        days.setdefault(day, []).append((value, label.split(", ", 1)[-1]))
+    context = _context(
+        appointment,
+        token,
+        form=form,
+        days=sorted(days.items()),
+        movable=movable,
+        done=request.GET.get("done") == "1",
+    )
+    return render(request, f"{TEMPLATES}/reschedule.html", context, status=status)
+
+
+# -- the reminder opt-out (List-Unsubscribe, RFC 8058) ------------------------------
+@login_not_required
+@never_cache
+@csrf_exempt  # mail providers POST the one-click opt-out without our page; the signed token is the authority
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        patient_id = read_optout_token(token)
+    except LinkInvalid as exc:
+        return _problem(request, exc)
+    if not Patient.objects.filter(pk=patient_id).exists():
+        return _problem(request, LinkInvalid())
+    if request.method == "POST":
+        # The one-click POST (body "List-Unsubscribe=One-Click") and the
+        # page's own button both opt out; the page's "resume" opts back in.
+        opt_in = request.POST.get("action") == "resume"
+        patient_set_reminder_opt_in(patient_id=patient_id, opt_in=opt_in)
+        if request.POST.get("List-Unsubscribe") == "One-Click":
+            return HttpResponse("Email reminders are off.", content_type="text/plain")
+        return redirect(reverse("links:unsubscribe", args=[token]) + ("?resumed=1" if opt_in else "?done=1"))
+    opted_in = Patient.objects.filter(pk=patient_id).values_list("reminder_opt_in", flat=True).get()
+    context = {
+        "clinic": clinic_context(),
+        "token": token,
+        "opted_in": opted_in,
+        "done": request.GET.get("done") == "1",
+        "resumed": request.GET.get("resumed") == "1",
+    }
+    return render(request, f"{TEMPLATES}/unsubscribe.html", context)

@@ -247,6 +247,7 @@ class AppointmentChange(models.Model):
     old_room = models.ForeignKey(Room, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     old_status = models.CharField(max_length=12, blank=True)
     note = models.CharField(max_length=200, blank=True)
+    by_patient = models.BooleanField(default=False, help_text="Done by the patient from an email link.")
 
     class Meta:
         ordering = ["changed_at", "id"]

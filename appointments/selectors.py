@@ -122,6 +122,7 @@ def slots_free(
     minutes: int | None = None,
     after: dt.time | None = None,
     before: dt.time | None = None,
+    exclude_appointment_id: int | None = None,
 ) -> list[Slot]:
     """Free slots for one session of the plan — or, with `plan=None`, a
     `patient` and `minutes`, for an evaluation (see _slots_free). With a
@@ -139,6 +140,7 @@ def slots_free(
         "minutes": minutes,
         "after": after,
         "before": before,
+        "exclude_appointment_id": exclude_appointment_id,
     }
     first_week = date_from + dt.timedelta(days=6)
     if limit and first_week < date_to:
@@ -161,13 +163,21 @@ def _slots_free(
     minutes: int | None = None,
     after: dt.time | None = None,
     before: dt.time | None = None,
+    exclude_appointment_id: int | None = None,
 ) -> list[Slot]:
     """Free slots for one visit: a therapist who gives the modality and works
     then, a suitable room and device (none for an evaluation), the patient
-    free, and the plan's spacing (R5) kept; starting at or after `after` and
-    ending by `before` (clinic time). A fixed number of queries for any range."""
+    free (the visit being moved, if any, does not count), and the plan's
+    spacing (R5) kept; starting at or after `after` and ending by `before`
+    (clinic time). A fixed number of queries for any range."""
     now = now or timezone.now()
-    schedule = Schedule(plan=plan, patient=patient, date_from=date_from, date_to=date_to)
+    schedule = Schedule(
+        plan=plan,
+        patient=patient,
+        date_from=date_from,
+        date_to=date_to,
+        exclude_appointment_id=exclude_appointment_id,
+    )
     length = dt.timedelta(minutes=plan.session_minutes if plan is not None else minutes or 45)
     step = dt.timedelta(minutes=step_minutes)
     therapists = [t for t in schedule.therapists.values() if therapist is None or t.id == therapist]

@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.db import DatabaseError
 
 from appointments import reminders
+from appointments.reminders import sending
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +24,17 @@ COMMON = {"ignore_result": True, "autoretry_for": (DatabaseError,), "max_retries
 
 
 @shared_task(name="appointments.tasks.reminders_sweep", **COMMON)
-def reminders_sweep() -> dict:
+def reminders_sweep(helper: bool = False) -> dict:
+    """Beat's sweep. With more than a batch due it first starts up to
+    REMINDER_SWEEP_HELPERS more on the sweep queue (each claims its own rows,
+    so every worker helps with a backlog); helpers start none."""
+    if not helper and settings.REMINDER_SWEEP_HELPERS > 0:
+        backlog = sending.due_count()
+        helpers = min(settings.REMINDER_SWEEP_HELPERS, backlog // max(settings.REMINDER_SWEEP_BATCH, 1))
+        for _ in range(helpers):
+            reminders_sweep.apply_async(
+                kwargs={"helper": True}, expires=max(settings.REMINDER_SWEEP_SECONDS - 5, 1)
+            )
     outcome = reminders.reminders_sweep()
     if outcome.sent or outcome.failed or outcome.recovered:
         logger.info("reminders_sweep %s", outcome.as_dict())

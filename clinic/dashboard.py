@@ -10,7 +10,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from appointments import selectors, services
-from appointments.models import Appointment, Device, Therapist
+from appointments.models import Appointment, AppointmentChange, Device, Therapist
 from clinic.localtime import local_date, local_day_bounds
 from clinic.roles import Role, roles_of
 from notes.models import SessionNote
@@ -18,6 +18,7 @@ from treatments.models import TreatmentPlan
 from treatments.selectors import OPEN_PLAN_STATUSES, plans_with_authorization_alerts, plans_with_counts
 
 CALIBRATION_WARNING_DAYS = 30
+PATIENT_CHANGES_DAYS = 7
 LIST_LIMIT = 50
 UNSIGNED_SHOWN = 10  # the oldest first; the count says how many more wait
 
@@ -46,7 +47,20 @@ def front_desk_dashboard(*, now: dt.datetime | None = None) -> dict:
             if entries
         ],
         "authorization_alerts": plans_with_authorization_alerts(today=today),
+        "patient_changes": patient_changes(now=now),
     }
+
+
+def patient_changes(*, now: dt.datetime) -> list[AppointmentChange]:
+    """What patients did from their email links in the last week (moved or
+    cancelled a visit), newest first: the front desk sees it without asking."""
+    return list(
+        AppointmentChange.objects.filter(
+            by_patient=True, changed_at__gte=now - dt.timedelta(days=PATIENT_CHANGES_DAYS)
+        )
+        .select_related("appointment__patient")
+        .order_by("-changed_at", "-id")[:LIST_LIMIT]
+    )
 
 
 def therapist_dashboard(*, user, now: dt.datetime | None = None) -> dict:

@@ -86,6 +86,9 @@ class RuleCode(StrEnum):
     R22_USED = "R22.used"
     R22_OVERLAP = "R22.overlap"
     R22_INVALID = "R22.invalid"
+    # R12/R13 a patient moves a visit from the email link only outside the
+    # late-cancellation window, and only to a time outside it.
+    R12_PATIENT_WINDOW = "R12.patient_window"
 
     @property
     def rule(self) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 import environ
 from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -34,6 +35,9 @@ CLINIC_NAME = env("CLINIC_NAME", default="Phoresis Demo Clinic")
 CLINIC_ADDRESS = env("CLINIC_ADDRESS", default="100 Example Street, Springfield")
 CLINIC_PHONE = env("CLINIC_PHONE", default="+1 555 0100")
 CLINIC_TIME_ZONE = env("CLINIC_TIME_ZONE", default="America/New_York")
+# The clinic's real, read mailbox (invitations' ORGANIZER and Reply-To); empty:
+# the sender's address, and no Reply-To.
+CLINIC_EMAIL = env("CLINIC_EMAIL", default="")
 
 INSTALLED_APPS = [
     # Django
@@ -227,6 +231,21 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # them after the visibility timeout. `expires` drops sweeps queued while no
 # worker ran (the next one does the same work).
 REMINDER_SWEEP_SECONDS = env.float("REMINDER_SWEEP_SECONDS", default=60.0)
+# The sweep has a queue of its own: per-message send tasks (nudges) queued by
+# the thousand cannot hold it back until it expires. A worker consumes every
+# queue listed here unless started with -Q.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+REMINDER_SWEEP_QUEUE = "sweep"
+CELERY_TASK_QUEUES = (Queue(CELERY_TASK_DEFAULT_QUEUE), Queue(REMINDER_SWEEP_QUEUE))
+CELERY_TASK_ROUTES = {
+    "appointments.tasks.reminders_sweep": {"queue": REMINDER_SWEEP_QUEUE},
+    "appointments.tasks.maintenance_recalls_plan": {"queue": REMINDER_SWEEP_QUEUE},
+}
+# Publishing from a web request (the nudge after a booking): short socket
+# timeouts of its own, so a Redis that accepts connections but never answers
+# costs a booking well under a second (workers keep the options above).
+REMINDER_NUDGE_SOCKET_TIMEOUT = env.float("REMINDER_NUDGE_SOCKET_TIMEOUT", default=0.3)
+REMINDER_NUDGE_WAIT_SECONDS = env.float("REMINDER_NUDGE_WAIT_SECONDS", default=0.8)
 CELERY_BEAT_SCHEDULE: dict = {
     "reminders-sweep": {
         "task": "appointments.tasks.reminders_sweep",
@@ -239,12 +258,28 @@ CELERY_BEAT_SCHEDULE: dict = {
         "options": {"expires": 3000},
     },
 }
-# A claimed row whose worker vanished is taken back after this lease.
-REMINDER_CLAIM_LEASE_SECONDS = env.int("REMINDER_CLAIM_LEASE_SECONDS", default=600)
+# A claimed row whose worker vanished is taken back after this lease; a live
+# worker renews its claim between messages (sending.py), so the lease only
+# has to outlast one message, not a batch.
+REMINDER_CLAIM_LEASE_SECONDS = env.int("REMINDER_CLAIM_LEASE_SECONDS", default=30)
+# How long the sender waits for each answer of the mail server once connected
+# (EMAIL_TIMEOUT bounds the connect). A relay that is merely slow delivers;
+# RFC 5321 §4.5.3.2 allows servers minutes. A handed-over row is called
+# "unconfirmed" only after the lease plus this wait.
+REMINDER_SMTP_REPLY_TIMEOUT = env.int("REMINDER_SMTP_REPLY_TIMEOUT", default=90)
+# Extra sweeps a sweep starts when more than a batch is due, so every worker
+# helps with a large backlog (each claims its own rows).
+REMINDER_SWEEP_HELPERS = env.int("REMINDER_SWEEP_HELPERS", default=2)
 # Delivery attempts before a row shows as failed; retries back off (1, 2, 4 … min).
 REMINDER_MAX_ATTEMPTS = env.int("REMINDER_MAX_ATTEMPTS", default=5)
 REMINDER_RETRY_BASE_SECONDS = env.int("REMINDER_RETRY_BASE_SECONDS", default=60)
 REMINDER_SWEEP_BATCH = env.int("REMINDER_SWEEP_BATCH", default=50)
+# A change notice (confirmation, moved, cancelled) waits this long, so a move
+# and its undo, or a booking and its immediate cancellation, send nothing.
+REMINDER_UNDO_MINUTES = env.int("REMINDER_UNDO_MINUTES", default=3)
+# A timed reminder due within this long after its visit's notice is not
+# planned: the notice says it is also the reminder (one email, not two).
+REMINDER_MERGE_MINUTES = env.int("REMINDER_MERGE_MINUTES", default=360)
 # After commit, also publish a send task for rows due now (the sweep is the
 # safety net when the broker is down). Tests turn it on where they need it.
 REMINDER_NUDGE = env.bool("REMINDER_NUDGE", default=True)

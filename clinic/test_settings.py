@@ -15,3 +15,5 @@ CELERY_TASK_ALWAYS_EAGER = False
 # Rate-limit counters and the like stay inside the test process.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 REMINDER_NUDGE = False  # the after-commit publish; tests that need it turn it on
+# Most tests send a notice straight after the change; the undo window has tests of its own.
+REMINDER_UNDO_MINUTES = 0

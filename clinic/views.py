@@ -1,5 +1,6 @@
 import logging
 
+import redis
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
@@ -9,6 +10,8 @@ from django.template import loader
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET, require_POST
 from kombu import Connection
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from clinic.dashboard import dashboard_for
 from clinic.roles import role_of
@@ -27,8 +30,30 @@ def database_ok() -> bool:
     return True
 
 
+# The whole broker check stays well inside a second: a Redis that accepts
+# the connection but never answers (paused, swapping) must not stall the
+# load balancer's probe.
+BROKER_CHECK_TIMEOUT = 0.4
+
+
 def broker_ok() -> bool:
-    """Connect to the broker with a short, bounded timeout (never hang)."""
+    """Ask the broker for a PING with short, bounded timeouts (never hang)."""
+    url = settings.CELERY_BROKER_URL
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        try:
+            client = redis.Redis.from_url(
+                url,
+                socket_connect_timeout=BROKER_CHECK_TIMEOUT,
+                socket_timeout=BROKER_CHECK_TIMEOUT,
+                retry=Retry(NoBackoff(), 0),  # redis-py retries 3 times by default
+            )
+            try:
+                return bool(client.ping())
+            finally:
+                client.close()
+        except Exception:
+            logger.warning("healthz: broker unreachable")
+            return False
     try:
         with Connection(
             settings.CELERY_BROKER_URL,

@@ -318,3 +318,14 @@ def patient_merge(*, patient: Patient, into: Patient, user: AbstractBaseUser | N
             actor=actor,
         )
     return into
+
+
+@transaction.atomic
+def patient_set_reminder_opt_in(*, patient_id: int, opt_in: bool) -> Patient:
+    """The patient's own choice about reminder emails (the one-click opt-out
+    in every email, and its undo). Idempotent: a second click changes nothing."""
+    patient = Patient.objects.select_for_update().get(pk=patient_id)
+    if patient.reminder_opt_in != opt_in:
+        patient.reminder_opt_in = opt_in
+        patient.save(update_fields=["reminder_opt_in", "updated_at"])
+    return patient

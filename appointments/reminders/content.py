@@ -5,17 +5,21 @@ diagnosis, drug, body site or treatment name. Details sit behind the link."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 from email.utils import make_msgid
 from urllib.parse import urlsplit
 
-import icalendar
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from appointments.models import Appointment, Reminder
-from appointments.reminders.tokens import claim_url, link_url
+from appointments.reminders.selectors import announced_start
+from appointments.reminders.tokens import claim_url, link_url, optout_url
+from appointments.reminders.vtimezone import vtimezone_lines
 from clinic.localtime import clinic_tz
 from clinic.models import ClinicRules
 
@@ -24,10 +28,25 @@ TEMPLATE_DIR = "appointments/email"
 
 
 def when(moment: dt.datetime) -> str:
-    """'Mon 15 Mar 2027, 09:00 EDT': clinic time, the zone named (the
-    abbreviation follows the date, so DST is right on either side)."""
+    """'Mon 15 Mar 2027, 09:00 EDT': the app's date format (clinic/formats)
+    in clinic time, the zone named (the abbreviation follows the date, so DST
+    is right on either side)."""
     local = moment.astimezone(clinic_tz())
-    return f"{local:%a %d %b %Y}, {local:%H:%M} {local.tzname()}"
+    return f"{date_format(local, 'DATETIME_FORMAT')} {local.tzname()}"
+
+
+def policy_sentence(*, start: dt.datetime, now: dt.datetime, late_cancel_hours: int) -> str:
+    """What the patient can still do, true for the time left when the
+    message goes out: the deadline while it is ahead, "as soon as you can"
+    once it has passed (or is under an hour away: a deadline the patient
+    reads too late is worse than none)."""
+    deadline = start - dt.timedelta(hours=late_cancel_hours)
+    if deadline - now >= dt.timedelta(hours=1):
+        return (
+            f"If you cannot come, please tell us by {when(deadline)} "
+            f"({late_cancel_hours} hours ahead) so someone else can have the time."
+        )
+    return "If you cannot come, please tell us as soon as you can so someone else can have the time."
 
 
 def site_host() -> str:
@@ -57,6 +76,85 @@ def series_visits(reminder: Reminder, *, now: dt.datetime | None = None) -> list
     )
 
 
+def _includes_reminder(reminder: Reminder) -> bool:
+    """A notice stands in for the timed reminder when none is planned for its
+    slot (the visit was too close: planning.py merges them)."""
+    return not reminder.appointment.reminders.filter(
+        kind=Kind.REMINDER,
+        slot_start=reminder.slot_start,
+        status__in=(Reminder.Status.PENDING, Reminder.Status.SENDING, Reminder.Status.SENT),
+    ).exists()
+
+
+@dataclass(frozen=True)
+class Wording:
+    """Every sentence that depends on the kind and the moment, written once:
+    the subject, the text and the HTML part read the same fields."""
+
+    subject: str
+    lead: str
+    when: str
+    old_when: str = ""
+    policy: str = ""
+    also_reminder: bool = False
+
+
+def wording_for(reminder: Reminder, *, now: dt.datetime, late_cancel_hours: int) -> Wording:
+    clinic = settings.CLINIC_NAME
+    at = when(reminder.slot_start)
+    policy = policy_sentence(start=reminder.slot_start, now=now, late_cancel_hours=late_cancel_hours)
+    kind = reminder.kind
+    if kind == Kind.CONFIRMATION:
+        merged = _includes_reminder(reminder)
+        return Wording(
+            subject=f"Your appointment at {clinic}: {at}",
+            lead="Your appointment is booked:",
+            when=at,
+            policy=policy,
+            also_reminder=merged,
+        )
+    if kind == Kind.REMINDER:
+        return Wording(
+            subject=f"Reminder: your appointment at {clinic}, {at}",
+            lead="A reminder of your appointment:",
+            when=at,
+            policy=policy,
+        )
+    if kind == Kind.RESCHEDULED:
+        old = announced_start(reminder.appointment, other_than=reminder.slot_start)
+        old_when = when(old) if old else ""
+        return Wording(
+            subject=f"Your appointment at {clinic} has moved to {at}",
+            lead=f"Your appointment on {old_when} has moved. The new time is:"
+            if old_when
+            else "Your appointment has moved. The new time is:",
+            when=at,
+            old_when=old_when,
+            policy=policy,
+            also_reminder=_includes_reminder(reminder),
+        )
+    if kind == Kind.CANCELLATION:
+        return Wording(
+            subject=f"Cancelled: your appointment at {clinic}, {at}",
+            lead=f"Your appointment on {at} at {clinic} is cancelled.",
+            when=at,
+        )
+    if kind == Kind.WAITLIST_OFFER:
+        return Wording(
+            subject=f"An appointment time opened up at {clinic}: {at}",
+            lead="You asked us to tell you when an appointment time opens up. This one is free now:",
+            when=at,
+        )
+    if kind == Kind.MAINTENANCE_RECALL:
+        return Wording(
+            subject=f"Time to book your next visit at {clinic}",
+            lead="It is time to book your next visit with us.",
+            when=at,
+        )
+    # A kind without wording here: its templates say it all (subject.txt).
+    return Wording(subject="", lead="", when=at)
+
+
 def context_for(reminder: Reminder, *, rules: ClinicRules | None = None) -> dict:
     appointment = reminder.appointment
     rules = rules or ClinicRules.current()
@@ -66,6 +164,8 @@ def context_for(reminder: Reminder, *, rules: ClinicRules | None = None) -> dict
         "first_name": reminder.patient.first_name,
         "when": when(reminder.slot_start),
         "late_cancel_hours": rules.late_cancel_hours,
+        "wording": wording_for(reminder, now=timezone.now(), late_cancel_hours=rules.late_cancel_hours),
+        "unsubscribe_url": optout_url(reminder.patient_id),
     }
     if reminder.slot_end:
         context["minutes"] = int((reminder.slot_end - reminder.slot_start).total_seconds() // 60)
@@ -77,6 +177,7 @@ def context_for(reminder: Reminder, *, rules: ClinicRules | None = None) -> dict
         if reminder.kind != Kind.CANCELLATION:
             context["confirm_url"] = link_url(appointment, "confirm")
             context["cancel_url"] = link_url(appointment, "cancel")
+            context["reschedule_url"] = link_url(appointment, "reschedule")
     if reminder.kind == Kind.SERIES_CONFIRMATION:
         context["visits"] = [
             {
@@ -89,59 +190,153 @@ def context_for(reminder: Reminder, *, rules: ClinicRules | None = None) -> dict
     return context
 
 
-def _event(reminder: Reminder, appointment: Appointment, start: dt.datetime, details_url: str):
-    cancelled = reminder.kind == Kind.CANCELLATION
-    start = start.astimezone(clinic_tz())
-    end = start + (appointment.end - appointment.start)
-    organizer = icalendar.vCalAddress(f"mailto:{_address(settings.DEFAULT_FROM_EMAIL)}")
-    organizer.params["cn"] = icalendar.vText(settings.CLINIC_NAME)
-    attendee = icalendar.vCalAddress(f"mailto:{reminder.patient.email}")
-    attendee.params["role"] = icalendar.vText("REQ-PARTICIPANT")
+def _text(value: str) -> str:
+    """An iCalendar TEXT value (RFC 5545 §3.3.11)."""
+    return (
+        value.replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\r\n", "\\n")
+        .replace("\n", "\\n")
+    )
 
-    event = icalendar.Event()
-    event.add("uid", f"appointment-{appointment.pk}@{site_host()}")
-    event.add("sequence", appointment.sequence)
-    event.add("dtstamp", timezone.now().astimezone(dt.UTC))
-    event.add("dtstart", start)
-    event.add("dtend", end)
-    event.add("summary", f"Appointment at {settings.CLINIC_NAME}")
-    event.add("location", f"{settings.CLINIC_NAME}, {settings.CLINIC_ADDRESS}")
+
+def _param(value: str) -> str:
+    """A parameter value, quoted (it may hold ':', ';' or ','); DQUOTE is not allowed in it."""
+    return '"' + value.replace('"', "'") + '"'
+
+
+def _fold(line: str) -> bytes:
+    """Lines longer than 75 octets continue on the next line after a space,
+    never inside a UTF-8 character (RFC 5545 §3.1)."""
+    raw = line.encode()
+    if len(raw) <= 75:
+        return raw
+    parts, chunk, limit = [], b"", 75
+    for char in line:
+        encoded = char.encode()
+        if len(chunk) + len(encoded) > limit:
+            parts.append(chunk)
+            chunk, limit = b"", 74
+        chunk += encoded
+    parts.append(chunk)
+    return b"\r\n ".join(parts)
+
+
+def _stamp(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _vevent(
+    *,
+    uid: str,
+    sequence: int,
+    start: dt.datetime,
+    end: dt.datetime,
+    cancelled: bool,
+    details_url: str,
+    stamp: dt.datetime,
+) -> list[str]:
+    tz = clinic_tz()
+    start, end = start.astimezone(tz), end.astimezone(tz)
+    local = "%Y%m%dT%H%M%S"
+    name = settings.CLINIC_NAME
+    lines = [
+        "BEGIN:VEVENT",
+        f"UID:{_text(uid)}",
+        f"SEQUENCE:{int(sequence)}",
+        f"DTSTAMP:{_stamp(stamp)}",
+        f"DTSTART;TZID={tz.key}:{start.strftime(local)}",
+        f"DTEND;TZID={tz.key}:{end.strftime(local)}",
+        f"SUMMARY:{_text(f'Appointment at {name}')}",
+        f"LOCATION:{_text(f'{name}, {settings.CLINIC_ADDRESS}')}",
+    ]
     if details_url:
-        event.add("description", f"Details: {details_url}\nPhone: {settings.CLINIC_PHONE}")
-    event.add("organizer", organizer)
-    event.add("attendee", attendee)
-    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-    return event
+        lines.append(
+            f"DESCRIPTION:{_text(f'Details: {details_url}' + chr(10) + f'Phone: {settings.CLINIC_PHONE}')}"
+        )
+    lines += [
+        f"ORGANIZER;CN={_param(name)}:mailto:{organizer_address()}",
+        f"STATUS:{'CANCELLED' if cancelled else 'CONFIRMED'}",
+        f"TRANSP:{'TRANSPARENT' if cancelled else 'OPAQUE'}",
+        "END:VEVENT",
+    ]
+    return lines
+
+
+def invitation(
+    *,
+    uid: str,
+    sequence: int,
+    start: dt.datetime,
+    end: dt.datetime,
+    cancelled: bool = False,
+    details_url: str = "",
+    stamp: dt.datetime | None = None,
+    more: Sequence[dict] = (),
+) -> bytes:
+    """An iCalendar object that asks for no reply: METHOD:PUBLISH (CANCEL
+    once cancelled), no ATTENDEE, so mail clients offer "add to calendar",
+    never RSVP buttons; calendars update it in place by UID and SEQUENCE.
+    Its time is in the clinic zone with an RRULE VTIMEZONE (vtimezone.py).
+    `more` adds further events (a series confirmation carries every session,
+    each with its own UID). Written directly (a few lines, escaped and folded
+    per RFC 5545): the icalendar library costs milliseconds per message,
+    which the sweep's throughput cannot afford; tests read the result with
+    three parsers."""
+    stamp = stamp or timezone.now()
+    first = {"uid": uid, "sequence": sequence, "start": start, "end": end, "details_url": details_url}
+    events = [first, *more]
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//Phoresis//Appointments//EN",
+        "CALSCALE:GREGORIAN",
+        f"METHOD:{'CANCEL' if cancelled else 'PUBLISH'}",
+        *vtimezone_lines(clinic_tz().key, start.astimezone(clinic_tz()).year),
+    ]
+    for event in events:
+        lines += _vevent(**{"details_url": "", **event}, cancelled=cancelled, stamp=stamp)
+    lines.append("END:VCALENDAR")
+    return b"\r\n".join(_fold(line) for line in lines) + b"\r\n"
+
+
+def _visit_event(visit: Appointment, *, start: dt.datetime, details_url: str) -> dict:
+    return {
+        "uid": f"appointment-{visit.pk}@{site_host()}",
+        "sequence": visit.sequence,
+        "start": start,
+        "end": start + (visit.end - visit.start),
+        "details_url": details_url,
+    }
 
 
 def calendar_for(reminder: Reminder, details_url: str = "") -> bytes | None:
-    """An iCalendar invitation for the visit: one UID per appointment, the
-    appointment's SEQUENCE (bumped on every move), its time in the clinic
-    zone with the VTIMEZONE included; METHOD:CANCEL once cancelled. A series
+    """The visit's invitation: one UID per appointment, the appointment's
+    SEQUENCE (bumped on every move); METHOD:CANCEL once cancelled. A series
     confirmation carries one calendar with every session of the series."""
     appointment: Appointment | None = reminder.appointment
     if appointment is None:
         return None
-    cancelled = reminder.kind == Kind.CANCELLATION
     if reminder.kind == Kind.SERIES_CONFIRMATION:
-        events = [(visit, visit.start, link_url(visit, "view")) for visit in series_visits(reminder)]
+        events = [
+            _visit_event(v, start=v.start, details_url=link_url(v, "view")) for v in series_visits(reminder)
+        ]
     else:
-        events = [(appointment, reminder.slot_start, details_url)]
-    calendar = icalendar.Calendar()
-    calendar.add("prodid", "-//Phoresis//Appointments//EN")
-    calendar.add("version", "2.0")
-    calendar.add("method", "CANCEL" if cancelled else "REQUEST")
-    for visit, start, url in events:
-        calendar.add_component(_event(reminder, visit, start, url))
-    starts = [start.astimezone(clinic_tz()).date() for _, start, _ in events] or [reminder.slot_start.date()]
-    calendar.add_missing_timezones(
-        first_date=min(starts) - dt.timedelta(days=366), last_date=max(starts) + dt.timedelta(days=366)
-    )
-    return calendar.to_ical()
+        events = []
+    if not events:
+        events = [_visit_event(appointment, start=reminder.slot_start, details_url=details_url)]
+    return invitation(**events[0], cancelled=reminder.kind == Kind.CANCELLATION, more=events[1:])
 
 
 def _address(from_email: str) -> str:
     return from_email.rsplit("<", 1)[-1].rstrip(">").strip()
+
+
+def organizer_address() -> str:
+    """The clinic's real address when configured (a reply reaches a person),
+    else the sender's."""
+    return settings.CLINIC_EMAIL or _address(settings.DEFAULT_FROM_EMAIL)
 
 
 def build_message(reminder: Reminder, *, rules: ClinicRules | None = None) -> EmailMultiAlternatives:
@@ -150,20 +345,27 @@ def build_message(reminder: Reminder, *, rules: ClinicRules | None = None) -> Em
     subject = " ".join(render_to_string(f"{TEMPLATE_DIR}/subject.txt", context).split())
     text = render_to_string(f"{TEMPLATE_DIR}/{reminder.kind}.txt", context)
     html = render_to_string(f"{TEMPLATE_DIR}/{reminder.kind}.html", context)
+    headers = {
+        "Message-ID": make_msgid(idstring=f"reminder.{reminder.pk}.{reminder.attempts}", domain=host),
+        "X-Phoresis-Reminder": str(reminder.pk),
+        "Auto-Submitted": "auto-generated",
+        # RFC 8058: mail providers show "Unsubscribe" and POST
+        # "List-Unsubscribe=One-Click" to the URL; the page can undo it.
+        "List-Unsubscribe": f"<{context['unsubscribe_url']}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    if settings.CLINIC_EMAIL:
+        headers["Reply-To"] = settings.CLINIC_EMAIL
     message = EmailMultiAlternatives(
         subject=subject,
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[reminder.patient.email],
-        headers={
-            "Message-ID": make_msgid(idstring=f"reminder.{reminder.pk}.{reminder.attempts}", domain=host),
-            "X-Phoresis-Reminder": str(reminder.pk),
-            "Auto-Submitted": "auto-generated",
-        },
+        headers=headers,
     )
     message.attach_alternative(html, "text/html")
     ics = calendar_for(reminder, context.get("details_url", ""))
     if ics is not None:
-        method = "CANCEL" if reminder.kind == Kind.CANCELLATION else "REQUEST"
+        method = "CANCEL" if reminder.kind == Kind.CANCELLATION else "PUBLISH"
         message.attach("appointment.ics", ics, f"text/calendar; method={method}")
     return message

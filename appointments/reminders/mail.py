@@ -36,6 +36,18 @@ class CommitPointMixin:
     server discards the message."""
 
     commit_point: Callable[[], None] | None = None
+    # Seconds to wait for each answer once connected (None: the connect timeout).
+    reply_timeout: float | None = None
+
+    def connect(self, host="localhost", port=0, source_address=None):
+        reply = super().connect(host, port, source_address)
+        # EMAIL_TIMEOUT bounds the connect; a relay that then answers slowly
+        # (greylisting, content scanning) is waited for, so a slow but
+        # working relay delivers instead of leaving "unconfirmed" rows.
+        wait = self.reply_timeout or settings.REMINDER_SMTP_REPLY_TIMEOUT
+        if wait and self.sock is not None:
+            self.sock.settimeout(max(wait, self.timeout or 0))
+        return reply
 
     def _get_socket(self, host, port, timeout):
         sock = super()._get_socket(host, port, timeout)
@@ -78,7 +90,8 @@ class CommitPointSMTP_SSL(CommitPointMixin, smtplib.SMTP_SSL):  # noqa: N801 - m
 
 
 class CommitPointSMTPBackend(EmailBackend):
-    """Django's SMTP backend (same settings) on the commit-point connection."""
+    """Django's SMTP backend (same settings) on the commit-point connection,
+    waiting REMINDER_SMTP_REPLY_TIMEOUT for each answer once connected."""
 
     @property
     def connection_class(self):

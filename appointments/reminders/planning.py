@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import time
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ from django.db.models import Exists, F, Max, OuterRef, Q
 from django.utils import timezone
 
 from appointments.models import NO_CLAIM, Appointment, Reminder, WaitlistEntry
+from appointments.reminders.selectors import announced_start
 from clinic.celery import app as celery_app
 from clinic.localtime import local_date, local_datetime
 from clinic.models import ClinicRules
@@ -46,14 +48,27 @@ class Wanted:
     due_at: dt.datetime
 
 
+def _undo_delay() -> dt.timedelta:
+    """How long a change notice waits, so that a move and its undo (or a
+    booking and its immediate cancellation) reach the patient as nothing."""
+    return dt.timedelta(minutes=max(settings.REMINDER_UNDO_MINUTES, 0))
+
+
 def _for_slot(appointment: Appointment, *, notice: str | None, now: dt.datetime) -> list[Wanted]:
-    """The notice (due now) and the timed reminders of the appointment's slot.
-    A reminder whose time has already passed is not planned: the notice that
-    goes out now carries the same information."""
-    wanted = [Wanted(notice, appointment.start, 0, now)] if notice else []
+    """The notice (due after the undo window) and the timed reminders of the
+    appointment's slot. A reminder that would fall before, or soon after,
+    the notice is not planned: the notice carries it (one email, not two
+    within minutes; its text says it is also the reminder). Without a
+    notice (moved back to the time the patient was told) only the reminders."""
+    wanted = []
+    not_before = now
+    if notice is not None:
+        notice_due = now + _undo_delay()
+        wanted.append(Wanted(notice, appointment.start, 0, notice_due))
+        not_before = notice_due + dt.timedelta(minutes=settings.REMINDER_MERGE_MINUTES)
     for hours in _offsets_hours():
         due = appointment.start - dt.timedelta(hours=hours)
-        if due > now:
+        if due > not_before:
             wanted.append(Wanted(Kind.REMINDER, appointment.start, hours * 60, due))
     return wanted
 
@@ -160,9 +175,12 @@ def plan_for_series(appointments: list[Appointment]) -> None:
         plan_id=first.plan_id,
         kind=Kind.SERIES_CONFIRMATION,
         slot_start=first.start,
-        due_at=now,
+        # Like every notice, it waits out the undo window (a series booked
+        # and cancelled at once reaches the patient as nothing).
+        due_at=now + _undo_delay(),
     )
-    _nudge_on_commit([row.pk])
+    if row.due_at <= now:
+        _nudge_on_commit([row.pk])
 
 
 def plan_for_reschedule(appointment: Appointment, *, old_start: dt.datetime) -> None:
@@ -170,13 +188,28 @@ def plan_for_reschedule(appointment: Appointment, *, old_start: dt.datetime) -> 
     # Same transaction as the move: once it commits, no message of the old
     # slot can pass its commit point (sending.py re-checks under a lock).
     _void(appointment, reason="The visit was moved.", keep_slot=appointment.start)
-    _nudge_on_commit(_plan(appointment, _for_slot(appointment, notice=Kind.RESCHEDULED, now=now), now=now))
+    # What the patient hears depends on what they were last told: nothing yet
+    # (the booking's confirmation was still in its undo window) → a
+    # confirmation of the new time; this very time (a move undone) → nothing
+    # new; another time → a notice naming the old and the new time.
+    told = announced_start(appointment)
+    if told is None:
+        notice = Kind.CONFIRMATION
+    elif told == appointment.start:
+        notice = None
+    else:
+        notice = Kind.RESCHEDULED
+    _nudge_on_commit(_plan(appointment, _for_slot(appointment, notice=notice, now=now), now=now))
 
 
 def plan_for_cancellation(appointment: Appointment) -> None:
     now = timezone.now()
     _void(appointment, reason="The visit was cancelled.")
-    _nudge_on_commit(_plan(appointment, [Wanted(Kind.CANCELLATION, appointment.start, 0, now)], now=now))
+    if announced_start(appointment) is None:
+        # Never told of the visit (cancelled within the undo window): say nothing.
+        return
+    wanted = [Wanted(Kind.CANCELLATION, appointment.start, 0, now + _undo_delay())]
+    _nudge_on_commit(_plan(appointment, wanted, now=now))
 
 
 # -- waitlist offers and recalls ----------------------------------------------
@@ -316,25 +349,45 @@ def _nudge_on_commit(ids: list[int]) -> None:
         transaction.on_commit(lambda: nudge(ids))
 
 
+def _publish(ids: list[int]) -> None:
+    """One publish on a connection of its own with short socket timeouts
+    (settings), no retry and no result subscription."""
+    timeout = settings.REMINDER_NUDGE_SOCKET_TIMEOUT
+    options = {
+        **(celery_app.conf.broker_transport_options or {}),
+        "socket_connect_timeout": timeout,
+        "socket_timeout": timeout,
+        "max_retries": 0,
+    }
+    with celery_app.connection_for_write(transport_options=options, connect_timeout=timeout) as conn:
+        # By name: the task module imports this package, so importing it back
+        # here would make an import cycle.
+        celery_app.send_task(SEND_TASK, args=[ids], connection=conn, retry=False, ignore_result=True)
+
+
 def nudge(ids: list[int]) -> bool:
-    """Ask a worker to send these rows now. Never raises and never blocks
-    long: the broker timeouts are bounded (settings), a failure is logged and
-    the next sweep sends the rows. After a failure, skip publishing for a
-    while so a series booking does not wait on a dead broker once per visit."""
+    """Ask a worker to send these rows now. Never raises and never blocks a
+    booking for more than REMINDER_NUDGE_WAIT_SECONDS: the publish runs in a
+    thread of its own with short socket timeouts; if it has not finished in
+    time it is left to end on its own (the next sweep sends the rows anyway).
+    After a failure, skip publishing for a while so a series booking does not
+    wait on a dead broker once per visit."""
     global _broker_quiet_until
     if time.monotonic() < _broker_quiet_until:
         return False
-    try:
-        # By name: the task module imports this package, so importing it back
-        # here would make an import cycle.
-        celery_app.send_task(
-            SEND_TASK,
-            args=[ids],
-            retry=True,
-            retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1},
-        )
-    except Exception:
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            _publish(ids)
+        except Exception as exc:  # reported below; a thread must not raise
+            failure.append(exc)
+
+    publisher = threading.Thread(target=run, name="reminders-nudge", daemon=True)
+    publisher.start()
+    publisher.join(settings.REMINDER_NUDGE_WAIT_SECONDS)
+    if publisher.is_alive() or failure:
         _broker_quiet_until = time.monotonic() + BROKER_BACKOFF_SECONDS
-        logger.warning("reminders: broker unreachable; rows %s wait for the next sweep", ids)
+        logger.warning("reminders: broker unreachable or slow; rows %s wait for the next sweep", ids)
         return False
     return True

@@ -202,16 +202,20 @@ def claim_due(*, now: dt.datetime, limit: int, ids: list[int] | None = None) -> 
 def recover_abandoned(*, now: dt.datetime) -> Outcome:
     """Rows claimed longer ago than the lease belong to a worker that died
     (or is hopelessly slow: its later writes then match no row)."""
-    cutoff = now - dt.timedelta(seconds=settings.REMINDER_CLAIM_LEASE_SECONDS)
-    stale = Reminder.objects.filter(status=Status.SENDING, claimed_at__lt=cutoff)
+    lease = dt.timedelta(seconds=settings.REMINDER_CLAIM_LEASE_SECONDS)
+    sending = Reminder.objects.filter(status=Status.SENDING)
     outcome = Outcome()
-    # Never handed over: safe to send again.
-    outcome.recovered = stale.filter(send_started_at__isnull=True).update(
+    # Never handed over, and the claim not renewed within the lease (a live
+    # worker renews it between messages): safe to send again.
+    outcome.recovered = sending.filter(send_started_at__isnull=True, claimed_at__lt=now - lease).update(
         status=Status.PENDING, claim_token=NO_CLAIM, claimed_at=None, updated_at=now
     )
-    # Handed over, outcome unknown: keep the claim token so a slow worker that
-    # is still alive can still record "sent"; never resend automatically.
-    outcome.unconfirmed = stale.filter(send_started_at__isnull=False).update(
+    # Handed over, and no answer recorded within the lease plus the longest a
+    # live worker waits for the server's reply: outcome unknown. Keep the
+    # claim token so a slow worker that is still alive can still record
+    # "sent"; never resend automatically.
+    reply_wait = dt.timedelta(seconds=settings.REMINDER_SMTP_REPLY_TIMEOUT)
+    outcome.unconfirmed = sending.filter(send_started_at__lt=now - lease - reply_wait).update(
         status=Status.FAILED, error=UNCONFIRMED, updated_at=now
     )
     if outcome.recovered or outcome.unconfirmed:
@@ -349,12 +353,26 @@ def _deliver_claimed(claim: Claim) -> Outcome:
     )
     backend = mail.open_backend()
     rules = ClinicRules.current()
+    renew_every = settings.REMINDER_CLAIM_LEASE_SECONDS / 3
+    renewed = time.monotonic()
     try:
         for reminder in rows:
+            if time.monotonic() - renewed >= renew_every:
+                renew_claim(claim)
+                renewed = time.monotonic()
             _deliver(reminder, claim.token, backend, outcome, rules)
     finally:
         mail.reset_backend(backend)
     return outcome
+
+
+def renew_claim(claim: Claim) -> int:
+    """The worker is alive: push the lease of its unsent rows forward, so
+    a short lease takes back only a dead worker's rows."""
+    now = timezone.now()
+    return Reminder.objects.filter(
+        pk__in=claim.ids, claim_token=claim.token, status=Status.SENDING, send_started_at__isnull=True
+    ).update(claimed_at=now)
 
 
 def reminders_sweep(*, now: dt.datetime | None = None, time_budget: float = 45.0) -> Outcome:
@@ -362,13 +380,24 @@ def reminders_sweep(*, now: dt.datetime | None = None, time_budget: float = 45.0
     batches until none is due or the time budget is spent (the next sweep
     continues)."""
     outcome = recover_abandoned(now=now or timezone.now())
-    deadline = time.monotonic() + time_budget
+    started = time.monotonic()
+    deadline = started + time_budget
+    recovered_at = started
     while time.monotonic() < deadline:
+        if time.monotonic() - recovered_at >= settings.REMINDER_CLAIM_LEASE_SECONDS / 2:
+            # A long sweep also takes back what a worker that died meanwhile held.
+            outcome.add(recover_abandoned(now=now or timezone.now()))
+            recovered_at = time.monotonic()
         claim = claim_due(now=now or timezone.now(), limit=settings.REMINDER_SWEEP_BATCH)
         if not claim.ids:
             break
         outcome.add(_deliver_claimed(claim))
     return outcome
+
+
+def due_count(*, now: dt.datetime | None = None) -> int:
+    """Pending rows due now (the sweep's backlog)."""
+    return Reminder.objects.filter(status=Status.PENDING, due_at__lte=now or timezone.now()).count()
 
 
 def reminders_send(*, reminder_ids: list[int], now: dt.datetime | None = None) -> Outcome:

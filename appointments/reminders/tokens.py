@@ -1,4 +1,5 @@
-"""Signed patient links: /r/<token>/ (details), …/confirm/, …/cancel/.
+"""Signed patient links: /r/<token>/ (details), …/confirm/, …/cancel/,
+…/reschedule/, and /r/unsubscribe/<token>/ (the patient's reminder opt-out).
 
 A token is a TimestampSigner signature over the appointment id, salted with
 its purpose (a details link cannot be turned into a cancel link). It expires
@@ -18,8 +19,14 @@ from django.utils import timezone
 
 from appointments.models import Appointment
 
-PURPOSES = ("view", "confirm", "cancel")
-URL_NAMES = {"view": "links:detail", "confirm": "links:confirm", "cancel": "links:cancel"}
+PURPOSES = ("view", "confirm", "cancel", "reschedule")
+URL_NAMES = {
+    "view": "links:detail",
+    "confirm": "links:confirm",
+    "cancel": "links:cancel",
+    "reschedule": "links:reschedule",
+}
+OPTOUT_SALT = "appointments.link.optout"
 
 
 class LinkInvalid(Exception):
@@ -84,4 +91,23 @@ def read_claim_token(token: str):
             pk=int(_CLAIM.unsign(token)), kind=Reminder.Kind.WAITLIST_OFFER
         )
     except (signing.BadSignature, ValueError, Reminder.DoesNotExist) as exc:
+        raise LinkInvalid from exc
+
+
+# -- the reminder opt-out (List-Unsubscribe) ---------------------------------------
+# Signed over the patient id, without expiry: an opt-out link in an old email
+# must still work (RFC 8058 asks for it), and the page it opens shows nothing
+# about the patient but the state of their reminders.
+def make_optout_token(patient_id: int) -> str:
+    return signing.Signer(salt=OPTOUT_SALT).sign(str(patient_id))
+
+
+def optout_url(patient_id: int) -> str:
+    return settings.SITE_URL + reverse("links:unsubscribe", args=[make_optout_token(patient_id)])
+
+
+def read_optout_token(token: str) -> int:
+    try:
+        return int(signing.Signer(salt=OPTOUT_SALT).unsign(token))
+    except (signing.BadSignature, ValueError) as exc:
         raise LinkInvalid from exc

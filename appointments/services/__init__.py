@@ -16,6 +16,7 @@ from appointments.services.changes import (
     appointment_confirm,
     appointment_no_show,
     appointment_reschedule,
+    appointment_reschedule_by_patient,
     appointments_cancel_upcoming,
     cancel_would_be_late,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "appointment_confirm",
     "appointment_no_show",
     "appointment_reschedule",
+    "appointment_reschedule_by_patient",
     "appointments_cancel_upcoming",
     "cancel_would_be_late",
     "check_plan_bookable",

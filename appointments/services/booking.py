@@ -45,7 +45,13 @@ def raise_for(problems: Iterable[Problem]) -> None:
 
 
 def _record(
-    appointment: Appointment, action: str, user, *, old: Appointment | None = None, note: str = ""
+    appointment: Appointment,
+    action: str,
+    user,
+    *,
+    old: Appointment | None = None,
+    note: str = "",
+    by_patient: bool = False,
 ) -> None:
     AppointmentChange.objects.create(
         appointment=appointment,
@@ -57,6 +63,7 @@ def _record(
         old_room_id=old.room_id if old else None,
         old_status=old.status if old else "",
         note=note[:200],
+        by_patient=by_patient,
     )
 
 

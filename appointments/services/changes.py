@@ -19,6 +19,7 @@ from appointments.services.booking import _clean_start, _insert, _record, raise_
 from clinic.exceptions import IllegalTransition
 from clinic.localtime import local_date
 from clinic.models import ClinicRules
+from clinic.rule_codes import RuleCode
 from treatments.models import TreatmentPlan
 
 Status = Appointment.Status
@@ -63,6 +64,7 @@ def appointment_reschedule(
     therapist: Therapist | None = None,
     room: Room | None = None,
     user=None,
+    by_patient: bool = False,
 ) -> Appointment:
     """Move a visit; the old slot is kept in its history. The therapist stays
     unless another is given; room and device stay when still free."""
@@ -106,7 +108,7 @@ def appointment_reschedule(
     appointment.confirmed_at = None
     appointment.sequence += 1
     _insert(appointment)
-    _record(appointment, "rescheduled", user, old=old)
+    _record(appointment, "rescheduled", user, old=old, by_patient=by_patient)
     hooks.after_rescheduled(appointment, old_start=old.start)
     return appointment
 
@@ -129,6 +131,7 @@ def appointment_cancel(
     user=None,
     now: dt.datetime | None = None,
     by_clinic: bool = False,
+    by_patient: bool = False,
 ) -> Appointment:
     """Cancel with a reason. Less than the clinic's notice (24 h) before the
     start is a late cancellation (R12), counted per patient — unless the
@@ -147,9 +150,57 @@ def appointment_cancel(
     appointment.late_cancellation = late
     appointment.sequence += 1
     appointment.save()
-    _record(appointment, "cancelled", user, old=Appointment(status=old_status), note=reason)
+    _record(
+        appointment, "cancelled", user, old=Appointment(status=old_status), note=reason, by_patient=by_patient
+    )
     hooks.after_cancelled(appointment)
     return appointment
+
+
+@transaction.atomic
+def appointment_reschedule_by_patient(
+    *,
+    appointment: Appointment,
+    start: dt.datetime,
+    therapist: Therapist | None = None,
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """The patient moves their own visit from the email link: only while it
+    is outside the late-cancellation window (R12), only to a time outside it,
+    only on an active plan; every booking rule is the reschedule's."""
+    now = now or timezone.now()
+    # Lock order appointment → plan (appointments/locks.py); the reschedule
+    # below takes the same locks again in the same order.
+    appointment = lock_appointment(appointment.pk)
+    hours = ClinicRules.current().late_cancel_hours
+    window = dt.timedelta(hours=hours)
+    if appointment.plan_id is None or appointment.plan.status != TreatmentPlan.Status.ACTIVE:
+        raise ValidationError(
+            {
+                "start": ValidationError(
+                    "This visit cannot be moved online; please call us.", code=RuleCode.R4_PLAN_STATUS
+                )
+            }
+        )
+    if appointment.start - now < window:
+        raise ValidationError(
+            {
+                "start": ValidationError(
+                    f"Your appointment is less than {hours} hours away, so it can no longer be moved online; "
+                    "please call us.",
+                    code=RuleCode.R12_PATIENT_WINDOW,
+                )
+            }
+        )
+    if start - now < window:
+        raise ValidationError(
+            {
+                "start": ValidationError(
+                    f"Please choose a time at least {hours} hours from now.", code=RuleCode.R12_PATIENT_WINDOW
+                )
+            }
+        )
+    return appointment_reschedule(appointment=appointment, start=start, therapist=therapist, by_patient=True)
 
 
 @transaction.atomic

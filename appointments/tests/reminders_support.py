@@ -304,7 +304,12 @@ def worker_env(*, broker_url: str, smtp_port: int | None = None, **extra: str) -
     if not env["CELERY_RESULT_BACKEND"]:
         env.pop("CELERY_RESULT_BACKEND")
     if smtp_port is not None:
-        env.update(EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(smtp_port), EMAIL_TIMEOUT="5")
+        env.update(
+            EMAIL_HOST="127.0.0.1",
+            EMAIL_PORT=str(smtp_port),
+            EMAIL_TIMEOUT="5",
+            REMINDER_SMTP_REPLY_TIMEOUT="5",
+        )
     env.update(extra)
     return env
 

@@ -115,8 +115,9 @@ def test_a_refused_booking_leaves_no_rows(visit, plan, therapist, at):
 
 def test_reschedule_voids_the_old_slot_and_plans_the_new_one(visit, at):
     old_start = visit.start
+    reminders.reminders_sweep()  # the patient was told the first time
     services.appointment_reschedule(appointment=visit, start=at(2, "11:00"))
-    old = rows(visit, slot_start=old_start)
+    old = rows(visit, slot_start=old_start, kind=Kind.REMINDER)
     assert {r.status for r in old} == {Status.VOID}
     assert {r.skip_reason for r in old} == {"The visit was moved."}
     new = {r.kind: r for r in rows(visit, slot_start=at(2, "11:00"))}
@@ -131,9 +132,24 @@ def test_moving_back_to_an_earlier_slot_plans_its_reminder_again(visit, at):
     services.appointment_reschedule(appointment=Appointment.objects.get(pk=visit.pk), start=first)
     back = {r.kind: r for r in rows(visit, slot_start=first)}
     assert back[Kind.REMINDER].status == Status.PENDING  # the void row came back
-    assert back[Kind.RESCHEDULED].status == Status.PENDING
-    assert back[Kind.CONFIRMATION].status == Status.VOID
+    # Nothing was sent yet: the patient hears of the visit once, by its confirmation.
+    assert back[Kind.CONFIRMATION].status == Status.PENDING
+    assert Kind.RESCHEDULED not in back
     assert {r.status for r in rows(visit, slot_start=at(2, "11:00"))} == {Status.VOID}
+
+
+def test_a_move_before_the_confirmation_went_out_confirms_the_new_time(visit, at):
+    services.appointment_reschedule(appointment=visit, start=at(2, "11:00"))
+    reminders.reminders_sweep()
+    assert sent_kinds() == [Kind.CONFIRMATION]
+    assert Reminder.objects.get(pk=reminder_id(outbox_messages()[0])).slot_start == at(2, "11:00")
+
+
+def test_a_cancel_before_the_confirmation_went_out_sends_nothing(visit):
+    services.appointment_cancel(appointment=visit, reason="Booked by mistake")
+    reminders.reminders_sweep()
+    assert sent_kinds() == []
+    assert not rows(visit, kind=Kind.CANCELLATION)
 
 
 def test_moving_back_to_an_announced_slot_announces_it_again(visit, at):
@@ -153,10 +169,11 @@ def test_moving_back_to_an_announced_slot_announces_it_again(visit, at):
 
 
 def test_cancel_voids_pending_rows_and_plans_one_cancellation_notice(visit):
+    reminders.reminders_sweep()
     services.appointment_cancel(appointment=visit, reason="Patient ill")
     notices = rows(visit, kind=Kind.CANCELLATION)
     assert len(notices) == 1 and notices[0].status == Status.PENDING
-    assert {r.status for r in rows(visit) if r.kind != Kind.CANCELLATION} == {Status.VOID}
+    assert {r.status for r in rows(visit, kind=Kind.REMINDER)} == {Status.VOID}
 
 
 def test_sent_rows_stay_sent_when_the_visit_changes(visit, at):
@@ -201,11 +218,12 @@ def test_reschedule_before_the_reminder_sends_only_the_new_one(visit, at):
 
 
 def test_cancel_sends_one_notice_and_no_reminder(visit):
+    reminders.reminders_sweep()
     services.appointment_cancel(appointment=visit, reason="Patient ill")
     with time_machine.travel(visit.start - dt.timedelta(hours=23), tick=False):
         reminders.reminders_sweep()
         reminders.reminders_sweep()
-    assert sent_kinds() == [Kind.CANCELLATION]
+    assert sent_kinds() == [Kind.CONFIRMATION, Kind.CANCELLATION]
 
 
 @pytest.mark.parametrize(
@@ -308,15 +326,37 @@ def test_an_abandoned_claim_is_taken_back_and_sent(visit, settings):
     assert sent_kinds() == [Kind.CONFIRMATION]
 
 
+def test_the_default_lease_is_tens_of_seconds():
+    from django.conf import settings as django_settings
+
+    assert 10 <= django_settings.REMINDER_CLAIM_LEASE_SECONDS <= 60
+
+
 def test_a_row_handed_over_by_a_dead_worker_is_never_resent(visit, settings):
     claim = sending.claim_due(now=timezone.now(), limit=10)
     Reminder.objects.filter(pk__in=claim.ids).update(send_started_at=timezone.now(), message_id="<m@x>")
+    # Within the lease plus the longest wait for the server's answer, the
+    # worker may still be alive and waiting: nothing is flagged yet.
     with time_machine.travel(after_the_lease(settings)):
+        assert reminders.reminders_sweep().unconfirmed == 0
+    later = after_the_lease(settings) + dt.timedelta(seconds=settings.REMINDER_SMTP_REPLY_TIMEOUT)
+    with time_machine.travel(later):
         outcome = reminders.reminders_sweep()
     assert (outcome.unconfirmed, outcome.sent) == (1, 0)
     row = Reminder.objects.get(pk=claim.ids[0])
     assert row.status == Status.FAILED and row.error == sending.UNCONFIRMED
     assert mail.outbox == []
+
+
+def test_a_live_worker_renews_its_claim_between_messages(visit, settings):
+    claim = sending.claim_due(now=timezone.now(), limit=10)
+    with time_machine.travel(after_the_lease(settings)):
+        assert sending.renew_claim(claim) == 1
+        assert sending.recover_abandoned(now=timezone.now()).recovered == 0
+    with time_machine.travel(
+        after_the_lease(settings) + dt.timedelta(seconds=settings.REMINDER_CLAIM_LEASE_SECONDS + 1)
+    ):
+        assert sending.recover_abandoned(now=timezone.now()).recovered == 1  # not renewed: taken back
 
 
 def test_a_worker_that_lost_its_claim_sends_nothing(visit, settings):

@@ -12,7 +12,7 @@ from django.utils import timezone
 from appointments import reminders, services
 from appointments.models import Reminder
 from appointments.reminders.content import when
-from appointments.reminders.tokens import read_token
+from appointments.reminders.tokens import read_optout_token, read_token
 from appointments.tests.factories import DeviceFactory
 from appointments.tests.reminders_support import (
     FIXED_WORDS,
@@ -68,7 +68,7 @@ def test_a_0900_visit_the_day_after_the_dst_change_shows_0900(therapist, room, d
         reminders.reminders_sweep()
     sent = kinds_sent()
     assert [kind for kind, _ in sent] == ["confirmation", "reminder"]
-    expected = f"{visit_day:%a %d %b %Y}, 09:00 {zone}"
+    expected = f"{visit_day:%a} {visit_day.day} {visit_day:%b %Y}, 09:00 {zone}"  # as in the app
     for _, message in sent:
         assert expected in message["subject"]
         assert all(expected in text for text in texts_of(message)[1:3])  # plain and HTML
@@ -98,8 +98,8 @@ def test_the_ics_keeps_its_uid_raises_sequence_on_reschedule_and_cancels(therapi
     assert str(events["confirmation"]["UID"]).startswith(f"appointment-{appointment.pk}@")
     sequences = [int(events[k]["SEQUENCE"]) for k in ("confirmation", "rescheduled", "cancellation")]
     assert sequences == sorted(sequences) and len(set(sequences)) == 3
-    assert str(calendars["confirmation"]["METHOD"]) == "REQUEST"
-    assert str(calendars["rescheduled"]["METHOD"]) == "REQUEST"
+    assert str(calendars["confirmation"]["METHOD"]) == "PUBLISH"
+    assert str(calendars["rescheduled"]["METHOD"]) == "PUBLISH"
     assert events["rescheduled"].decoded("DTSTART") == at(2, "14:30")
     assert str(calendars["cancellation"]["METHOD"]) == "CANCEL"
     assert str(events["cancellation"]["STATUS"]) == "CANCELLED"
@@ -119,11 +119,17 @@ def test_the_email_has_text_and_html_with_the_clinic_and_working_links(therapist
     assert "Lakeside & Co" in plain and "Lakeside &amp; Co" in html
     assert "Lakeside & Co" in message["subject"]
     links = re.findall(r"http://127\.0\.0\.1:8000(/r/\S+?/)(?:\s|$)", plain)
-    assert len(links) == 3
+    assert len(links) == 5
+    names = set()
     for path in links:
         match = resolve(path)
+        names.add(match.url_name)
+        if match.url_name == "unsubscribe":
+            assert read_optout_token(match.kwargs["token"]) == appointment.patient_id
+            continue
         purpose = {"detail": "view"}.get(match.url_name, match.url_name)
         assert read_token(match.kwargs["token"], purpose) == appointment
+    assert names == {"detail", "confirm", "cancel", "reschedule", "unsubscribe"}
     assert message_id(message) == Reminder.objects.get(kind="confirmation").message_id
     assert message["To"] == appointment.patient.email
 
