@@ -57,6 +57,11 @@ class RuleCode(StrEnum):
     R9_EXPIRY = "R9.expiry"
     R9_EXPIRED = "R9.expired"
     R9_VOLUME = "R9.volume"
+    # R9 with stock (supplies): the drug comes from a lot on hand of that
+    # drug, or the patient brought the vial; a lot never goes below zero.
+    R9_SOURCE = "R9.source"
+    R9_STOCK_LOT = "R9.stock_lot"
+    R9_STOCK = "R9.stock"
 
     @property
     def rule(self) -> str:

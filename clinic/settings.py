@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "treatments",
     "appointments",
     "notes",
+    "supplies",
 ]
 
 MIDDLEWARE = [

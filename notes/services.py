@@ -16,6 +16,7 @@ from appointments.services import appointment_complete
 from clinic.exceptions import Locked
 from clinic.models import ClinicRules
 from clinic.rule_codes import Problem, RuleCode
+from notes import hooks
 from notes.billing import cpt_code_for, units_for_minutes
 from notes.models import ADVERSE_SKIN, Addendum, AdverseEvent, SessionNote, SkinCondition
 from patients.screening import screening_problems
@@ -213,6 +214,7 @@ def _ensure_open(note: SessionNote | None) -> None:
         )
 
 
+@hooks.reports_refusals
 @transaction.atomic
 def note_save(
     *,
@@ -230,6 +232,8 @@ def note_save(
         )
     note = _lock_note(appointment)
     _ensure_open(note)
+    # Stock (supplies): a chosen lot fills the lot number and expiry checked below.
+    values = hooks.prepare(appointment=appointment, note=note, values=values)
     plan = appointment.plan
     allowed = set(DELIVERED[plan.modality]) | set(COMMON)
     clean = {name: values.get(name) for name in allowed if name in values}
@@ -271,6 +275,7 @@ def note_save(
                 "reported_by": user,
             },
         )
+    hooks.saved(note=note, values=values, user=user)
     return note
 
 
