@@ -13,10 +13,16 @@ from treatments.tests.factories import PlanFactory
 
 
 def book_visit(
-    time_machine, *, weekday: int = 1, at: dt.time = dt.time(10), weeks: int = 1, plan=None, **plan_kwargs
+    time_machine,
+    *,
+    weekday: int = 1,
+    at: dt.time = dt.time(10),
+    day: dt.date | None = None,
+    plan=None,
+    **plan_kwargs,
 ):
-    """A visit on a weekday, the clock 20 minutes into it."""
-    day = next_weekday(weekday, weeks=weeks)
+    """A visit on a weekday (or `day`), the clock 20 minutes into it."""
+    day = day or next_weekday(weekday)
     start = local_datetime(day, at)
     plan = plan or PlanFactory(**plan_kwargs)
     ScreeningFactory(patient=plan.patient, screened_at=start - dt.timedelta(days=1))
