@@ -8,6 +8,7 @@ from clinic.api import TokenView
 from clinic.users_api import register as register_users
 from notes.api import urls as note_urls
 from patients.api import register as register_patients
+from supplies.api import register as register_supplies
 from treatments.api import register as register_treatments
 
 router = DefaultRouter()
@@ -16,10 +17,12 @@ register_users(router)
 register_patients(router)
 register_treatments(router)
 extra_patterns = register_appointments(router)
+supplies_patterns = register_supplies(router)
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="token"),
     *extra_patterns,
     *note_urls(),
+    *supplies_patterns,
     *router.urls,
 ]

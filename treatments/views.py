@@ -19,6 +19,7 @@ from treatments import services
 from treatments.access import CATALOG, CLINICAL, STAFF
 from treatments.forms import MedicationForm, OverrideForm, PlanForm, StatusReasonForm
 from treatments.models import Medication, Modality, TreatmentPlan
+from treatments.plan_page import sections_for
 from treatments.rules import needs_confirmation
 from treatments.selectors import plan_counts, plans_with_counts
 
@@ -67,6 +68,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "reason_form": StatusReasonForm(),
             "sessions": plan.appointments.select_related("therapist", "room", "note").order_by("start"),
             "adverse_events": plan.adverse_events.all(),
+            "sections": sections_for(request, plan),
         },
     )
 

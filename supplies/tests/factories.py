@@ -88,3 +88,18 @@ def receive(item=None, *, user, quantity="10", expiry=None, lot_number=None, **k
         user=user,
         **kwargs,
     )
+
+
+def add_supplies(world) -> None:
+    """One of each supplies record, on the permission matrix's world."""
+    from supplies.models import ExpiredUseAttempt, StockMovement, SupplySettings
+
+    user = world.users["clinic_admin"]
+    world.supply_item = SupplyItemFactory(medication=world.medication)
+    world.lot = receive(world.supply_item, user=user, quantity="20", lot_number="W-1")
+    world.movement = StockMovement.objects.filter(lot=world.lot).first()
+    world.fee = FeeFactory(payer=world.payer)
+    world.expired_attempt = ExpiredUseAttempt.objects.create(
+        lot=world.lot, appointment=world.appointment, session_date=world.lot.expiry, user=user
+    )
+    world.supply_settings = SupplySettings.current()
