@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import django_filters
 from django.urls import path
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.views import APIView
 
-from clinic.localtime import local_date
 from clinic.roles import has_role
 from supplies import selectors, services
 from supplies.access import ECONOMICS, CatalogPermission, EconomicsPermission, StockPermission
@@ -218,13 +216,17 @@ class SessionEconomicsView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("month", str, description="YYYY-MM (clinic time); this month when absent")
+            OpenApiParameter(
+                "month",
+                str,
+                description="YYYY-MM (clinic time); by default this month, or the latest with sessions",
+            )
         ],
         responses=EconomicsReportSerializer,
     )
     def get(self, request):
         raw = request.query_params.get("month")
-        month = selectors.month_of(raw) if raw else local_date(timezone.now()).replace(day=1)
+        month = selectors.month_of(raw) if raw else selectors.default_month()
         if month is None:
             return Response({"month": ["Enter a month as YYYY-MM."]}, status=status.HTTP_400_BAD_REQUEST)
         report = selectors.monthly_report(month=month)

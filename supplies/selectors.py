@@ -236,6 +236,23 @@ def plan_economics(*, plan) -> Totals:
     return total
 
 
+def default_month() -> dt.date:
+    """This month, or the latest month with a signed session when this one
+    has none yet (the first days of a month, a fresh demo)."""
+    this = local_date(timezone.now()).replace(day=1)
+    if SessionNote.objects.filter(
+        status=SessionNote.Status.SIGNED, appointment__start__gte=month_bounds(this)[0]
+    ).exists():
+        return this
+    latest = (
+        SessionNote.objects.filter(status=SessionNote.Status.SIGNED)
+        .order_by("-appointment__start")
+        .values_list("appointment__start", flat=True)
+        .first()
+    )
+    return local_date(latest).replace(day=1) if latest else this
+
+
 def month_of(value: str | None) -> dt.date | None:
     """'2026-03' → 2026-03-01; None when it is not a month."""
     try:

@@ -4,6 +4,7 @@ schedules (clinic admins), and the monthly session-economics report."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -124,7 +125,7 @@ def economics(request: HttpRequest) -> HttpResponse:
     """Signed sessions of a month: supply cost, therapist time, expected
     reimbursement and margin, per modality and per payer (page, chart, CSV)."""
     raw = request.GET.get("month")
-    month = selectors.month_of(raw) if raw else local_date(timezone.now()).replace(day=1)
+    month = selectors.month_of(raw) if raw else selectors.default_month()
     if month is None:
         messages.error(request, "Choose a month as YYYY-MM.")
         month = local_date(timezone.now()).replace(day=1)
@@ -145,12 +146,11 @@ def economics(request: HttpRequest) -> HttpResponse:
             str(selectors.cents(t.reimbursement)) for t in report["by_modality"] + report["by_payer"]
         ],
     }
-    return render(
-        request,
-        "supplies/economics.html",
-        {**report, "chart": chart, "month_value": f"{month:%Y-%m}"},
-        status=status,
-    )
+    previous = (month - dt.timedelta(days=1)).replace(day=1)
+    following = (month + dt.timedelta(days=32)).replace(day=1)
+    context = {**report, "chart": chart, "month_value": f"{month:%Y-%m}"}
+    context.update(previous=f"{previous:%Y-%m}", following=f"{following:%Y-%m}")
+    return render(request, "supplies/economics.html", context, status=status)
 
 
 def _economics_csv(report: dict) -> HttpResponse:

@@ -4,8 +4,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 # Each app's demo module adds its synthetic data; order follows the app
-# dependencies (appointments → treatments → patients → clinic).
-SEEDERS = ("clinic.demo", "patients.demo", "treatments.demo", "appointments.demo")
+# dependencies (supplies → appointments → treatments → patients → clinic).
+SEEDERS = ("clinic.demo", "patients.demo", "treatments.demo", "appointments.demo", "supplies.demo")
 
 
 class Command(BaseCommand):
