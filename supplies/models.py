@@ -129,7 +129,10 @@ class StockMovement(models.Model):
         "notes.SessionNote", on_delete=models.PROTECT, null=True, blank=True, related_name="stock_movements"
     )
     reason = models.CharField(max_length=200)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Empty only when nobody signed in caused it (a patient cancelling by their link).
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from clinic.localtime import local_date
 from clinic.rule_codes import RuleCode
+from notes.models import SessionNote
 from patients.models import Payer
 from supplies.models import (
     ZERO,
@@ -269,17 +270,21 @@ def first_to_expire(*, queryset, day: dt.date, needed: Decimal) -> Lot | None:
     )
 
 
-def void_draws(*, note, user, reason: str) -> None:
-    """Give back everything a draft note holds (its visit was cancelled)."""
+def visit_voided(*, appointment, user=None) -> None:
+    """A visit cancelled or marked a no-show: its draft note gives back all
+    it drew. Lots are locked after the visit (the order of
+    appointments/locks.py); the note row is read, not locked."""
+    note = SessionNote.objects.filter(appointment_id=appointment.pk).first()
     if note is None or note.is_signed:
         return
+    why = "Visit cancelled" if appointment.status == "cancelled" else "Visit marked a no-show"
     for lot_id, held in sorted(drawn_by_note(note).items()):
         if held > 0:
             move(
                 lot_id=lot_id,
                 quantity=held,
                 kind=StockMovement.Kind.RETURN,
-                reason=reason,
-                user=user,
+                reason=f"{why}: draft note voided (visit {appointment.pk})",
+                user=user if getattr(user, "pk", None) else None,
                 note=note,
             )

@@ -278,3 +278,29 @@ class TestNoteDraws:
 
 def test_item_kinds_cover_the_catalog():
     assert set(SupplyItem.Kind.values) == {"drug_vial", "electrode", "gel", "consumable"}
+
+
+@pytest.mark.django_db
+class TestVoidedVisit:
+    def test_cancelling_a_visit_gives_back_what_its_draft_drew(self, visit, therapist, drug_lot):
+        from appointments import services as scheduling
+
+        note = save(visit, therapist, medication_stock_lot=drug_lot.pk)
+        scheduling.appointment_cancel(appointment=visit, reason="Patient unwell", user=therapist)
+        assert on_hand(drug_lot) == 10
+        back = StockMovement.objects.filter(note=note, kind="return").get()
+        assert back.quantity == Decimal("1.5") and "cancelled" in back.reason
+        assert_ledger(drug_lot)
+
+    def test_a_no_show_gives_back_too_and_a_signed_note_keeps_its_draw(self, time_machine, therapist, vial):
+        from appointments import services as scheduling
+
+        lot = receive(vial, user=therapist, quantity="10")
+        first = book_visit(time_machine, weekday=2)
+        save(first, therapist, medication_stock_lot=lot.pk)
+        scheduling.appointment_no_show(appointment=first, user=therapist)
+        assert on_hand(lot) == 10
+        second = book_visit(time_machine, weekday=3)
+        save(second, therapist, medication_stock_lot=lot.pk)
+        notes.note_sign(appointment=second, user=therapist, password="phoresis-demo")
+        assert on_hand(lot) == Decimal("8.5")
