@@ -212,3 +212,8 @@ class SupplySettings(models.Model):
     def current(cls) -> SupplySettings:
         found, _ = cls.objects.get_or_create(id=1)
         return found
+
+    @classmethod
+    def read(cls) -> SupplySettings:
+        """The row, or the defaults unsaved: one query, no write (for reads)."""
+        return cls.objects.filter(id=1).first() or cls(id=1)

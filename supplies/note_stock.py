@@ -76,7 +76,7 @@ class NoteStock:
                 draws[lot.pk] = draws.get(lot.pk, ZERO) + Decimal(1)
                 fields[lot.pk] = "electrode_lot"
         if plan.modality == Modality.PHONOPHORESIS:
-            amount = SupplySettings.current().gel_ml_per_session
+            amount = SupplySettings.read().gel_ml_per_session
             gels = Lot.objects.filter(item__kind=SupplyItem.Kind.GEL)
             held = gels.filter(pk__in=set(services.drawn_by_note(note))).first()
             lot = held or services.first_to_expire(queryset=gels, day=day, needed=amount)

@@ -50,7 +50,7 @@ def stock_alerts(*, today: dt.date | None = None, limit: int = 50) -> dict:
     """Below the reorder level, expiring within the warning window (30 days
     by default), and expired lots a note tried to use (the last 30 days)."""
     today = today or local_date(timezone.now())
-    settings = SupplySettings.current()
+    settings = SupplySettings.read()
     low = list(
         items_with_stock()
         .filter(is_active=True, in_stock__lt=F("reorder_level"))
@@ -166,7 +166,7 @@ def session_economics(notes: QuerySet[SessionNote]) -> list[SessionEconomics]:
     }
     payer_ids = {n.appointment.patient.payer_id for n in notes} - {None}
     fees = list(FeeSchedule.objects.filter(payer_id__in=payer_ids))
-    hourly = SupplySettings.current().therapist_hourly_cost
+    hourly = SupplySettings.read().therapist_hourly_cost
     rows = []
     for note in notes:
         visit = note.appointment
@@ -193,6 +193,10 @@ def session_economics(notes: QuerySet[SessionNote]) -> list[SessionEconomics]:
             )
         )
     return rows
+
+
+def hourly_cost() -> Decimal:
+    return SupplySettings.read().therapist_hourly_cost
 
 
 def month_bounds(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -224,7 +228,7 @@ def monthly_report(*, month: dt.date) -> dict:
         "by_modality": sorted(by_modality.values(), key=lambda t: t.label),
         "by_payer": sorted(by_payer.values(), key=lambda t: (t.key == "none", t.label)),
         "total": total,
-        "therapist_hourly_cost": SupplySettings.current().therapist_hourly_cost,
+        "therapist_hourly_cost": hourly_cost(),
     }
 
 
