@@ -17,6 +17,23 @@ from appointments.models import Appointment
 _ON_BOOKED: list[Callable[[Appointment], None]] = []
 
 
+# Layers above scheduling (supplies) react to a visit that will not happen:
+# registered from their AppConfig.ready(), run inside the same transaction.
+_ON_VOIDED: list[Callable[..., None]] = []
+
+
+def on_visit_voided(hook: Callable[..., None]) -> Callable[..., None]:
+    """Register `hook(appointment=, user=)`, run when a visit is cancelled or marked a no-show."""
+    if hook not in _ON_VOIDED:
+        _ON_VOIDED.append(hook)
+    return hook
+
+
+def visit_voided(appointment: Appointment, *, user=None) -> None:
+    for hook in _ON_VOIDED:
+        hook(appointment=appointment, user=user)
+
+
 def on_booked(hook: Callable[[Appointment], None]) -> None:
     if hook not in _ON_BOOKED:
         _ON_BOOKED.append(hook)

@@ -9,6 +9,7 @@ from clinic.ratelimit import TOKEN_LIMIT, rate_limit
 from clinic.users_api import register as register_users
 from notes.api import urls as note_urls
 from patients.api import register as register_patients
+from supplies.api import register as register_supplies
 from treatments.api import register as register_treatments
 
 router = DefaultRouter()
@@ -17,10 +18,12 @@ register_users(router)
 register_patients(router)
 register_treatments(router)
 extra_patterns = register_appointments(router)
+supplies_patterns = register_supplies(router)
 
 urlpatterns = [
     path("auth/token/", rate_limit("api-token", limit=TOKEN_LIMIT)(TokenView.as_view()), name="token"),
     *extra_patterns,
     *note_urls(),
+    *supplies_patterns,
     *router.urls,
 ]

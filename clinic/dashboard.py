@@ -14,6 +14,7 @@ from appointments.models import Appointment, AppointmentChange, Device, Therapis
 from clinic.localtime import local_date, local_day_bounds
 from clinic.roles import Role, roles_of
 from notes.models import SessionNote
+from supplies.selectors import stock_alerts
 from treatments.models import TreatmentPlan
 from treatments.selectors import OPEN_PLAN_STATUSES, plans_with_authorization_alerts, plans_with_counts
 
@@ -89,8 +90,9 @@ def therapist_dashboard(*, user, now: dt.datetime | None = None) -> dict:
 
 def admin_dashboard(*, now: dt.datetime | None = None) -> dict:
     """Devices whose calibration falls due within 30 days (or is past),
-    plans close to the end of their authorization (R14), and this month's
-    late cancellations and no-shows per patient (R12)."""
+    plans close to the end of their authorization (R14), this month's
+    late cancellations and no-shows per patient (R12), and the supplies'
+    alerts (below reorder level, expiring, an expired lot tried)."""
     now = now or timezone.now()
     today = local_date(now)
     month_start = local_day_bounds(today.replace(day=1))[0]
@@ -124,6 +126,7 @@ def admin_dashboard(*, now: dt.datetime | None = None) -> dict:
         "attendance": attendance,
         "late_cancellations": sum(row["late_cancellations"] for row in attendance),
         "no_shows": sum(row["no_shows"] for row in attendance),
+        "stock": stock_alerts(today=today),
     }
 
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
 
-from clinic.access import ADMIN, STAFF
+from clinic.access import ADMIN, CLINICAL, STAFF
 from clinic.roles import Role, has_role
 
 
@@ -21,6 +21,8 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("Calendar", "appointments:calendar", STAFF),
     NavEntry("Waitlist", "appointments:waitlist", (Role.FRONT_DESK,)),
     NavEntry("Billing", "notes:billing", ADMIN),
+    NavEntry("Stock", "supplies:list", CLINICAL),
+    NavEntry("Economics", "supplies:economics", ADMIN),
     NavEntry("Admin", "admin:index", ADMIN),
     NavEntry("API", "api:docs", STAFF),
 )

@@ -89,6 +89,11 @@ class RuleCode(StrEnum):
     # R12/R13 a patient moves a visit from the email link only outside the
     # late-cancellation window, and only to a time outside it.
     R12_PATIENT_WINDOW = "R12.patient_window"
+    # R9 with stock (supplies): the drug comes from a lot on hand of that
+    # drug, or the patient brought the vial; a lot never goes below zero.
+    R9_SOURCE = "R9.source"
+    R9_STOCK_LOT = "R9.stock_lot"
+    R9_STOCK = "R9.stock"
 
     @property
     def rule(self) -> str:

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "treatments",
     "appointments",
     "notes",
+    "supplies",
 ]
 
 MIDDLEWARE = [

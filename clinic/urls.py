@@ -45,6 +45,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("patients/", include("patients.urls")),
     path("", include("notes.urls")),
+    path("", include("supplies.urls")),
     path("plans/", include("treatments.urls")),
     path("schedule/", include("appointments.urls")),
     path("api/v1/", include((api_patterns, "api"))),

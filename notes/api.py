@@ -38,6 +38,13 @@ class AdverseEventSerializer(serializers.ModelSerializer):
 
 class NoteSerializer(serializers.ModelSerializer):
     confirm_out_of_range = serializers.BooleanField(write_only=True, required=False, default=False)
+    # Where the drug came from (supplies): a lot on hand, or the patient's own vial.
+    medication_stock_lot = serializers.IntegerField(
+        write_only=True, required=False, allow_null=True, help_text="id of a lot on hand (supplies)"
+    )
+    medication_patient_supplied = serializers.BooleanField(
+        write_only=True, required=False, help_text="the patient brought the vial: no stock is drawn"
+    )
     addenda = AddendumSerializer(many=True, read_only=True)
     adverse_event = AdverseEventSerializer(write_only=True, required=False)
     adverse_events = AdverseEventSerializer(many=True, read_only=True)
@@ -51,6 +58,8 @@ class NoteSerializer(serializers.ModelSerializer):
             *services.ALL_FIELDS,
             "dose_ma_min",
             "confirm_out_of_range",
+            "medication_stock_lot",
+            "medication_patient_supplied",
             "cpt_code",
             "billing_units",
             "status",

@@ -1,5 +1,6 @@
 from django import forms
 
+from notes import hooks
 from notes.models import AdverseEvent, SessionNote
 from notes.services import COMMON, DELIVERED
 
@@ -40,19 +41,32 @@ class NoteForm(forms.ModelForm):
             },
         }
 
-    def __init__(self, *args, modality: str, **kwargs):
+    def __init__(self, *args, modality: str, appointment=None, **kwargs):
         super().__init__(*args, **kwargs)
         keep = set(DELIVERED[modality]) | set(COMMON)
         for name in list(self.fields):
             if name in self.Meta.fields and name not in keep:
                 del self.fields[name]
+        # Lot choices from stock (supplies), when the visit is known.
+        self.stock_fields: list[str] = []
+        if appointment is not None:
+            for name, field in hooks.form_fields(
+                appointment=appointment, note=self.instance.pk and self.instance
+            ).items():
+                if name in self.fields or name not in self.Meta.fields:
+                    self.fields[name] = field
+                    self.stock_fields.append(name)
         for name in ("pain_before", "pain_after"):
             self.fields[name].widget.attrs.update(min=0, max=10)
         self.modality = modality
 
     def service_values(self) -> dict:
         data = self.cleaned_data
-        return {name: data.get(name) for name in self.fields if name in self.Meta.fields}
+        return {
+            name: data.get(name)
+            for name in self.fields
+            if name in self.Meta.fields or name in self.stock_fields
+        }
 
     def adverse(self) -> dict:
         data = self.cleaned_data
@@ -63,7 +77,11 @@ class NoteForm(forms.ModelForm):
         }
 
     def delivered_fields(self):
-        return [self[name] for name in DELIVERED[self.modality] if name in self.fields]
+        names = [name for name in DELIVERED[self.modality] if name in self.fields]
+        extra = [name for name in self.stock_fields if name not in names]
+        # The stock choice comes before the lot it fills in.
+        at = names.index("medication_lot") if "medication_lot" in names else len(names)
+        return [self[name] for name in names[:at] + extra + names[at:]]
 
     def check_fields(self):
         return [

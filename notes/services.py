@@ -20,6 +20,7 @@ from clinic.exceptions import Locked
 from clinic.localtime import local_day_bounds
 from clinic.models import ClinicRules
 from clinic.rule_codes import Problem, RuleCode
+from notes import hooks
 from notes.billing import CPT_IONTOPHORESIS, cpt_code_for, units_for_minutes
 from notes.models import ADVERSE_SKIN, Addendum, AdverseEvent, SessionNote, SkinCondition
 from patients.screening import current_screening, precautions, screening_problems
@@ -316,6 +317,7 @@ def billable_units(*, note: SessionNote, appointment) -> int:
     return max(0, min(units, daily_unit_cap(appointment.patient) - others))
 
 
+@hooks.reports_refusals
 @transaction.atomic
 def note_save(
     *,
@@ -335,6 +337,8 @@ def note_save(
         )
     note = _lock_note(appointment)
     _ensure_open(note)
+    # Stock (supplies): a chosen lot fills the lot number and expiry checked below.
+    values = hooks.prepare(appointment=appointment, note=note, values=values)
     plan = appointment.plan
     refuse_on_hold(appointment=appointment, plan=plan)
     allowed = set(DELIVERED[plan.modality]) | set(COMMON)
@@ -388,6 +392,7 @@ def note_save(
         # R16: on hold as soon as the burn is recorded, not only at signing.
         # Lock order note → plan (appointments/locks.py); the visit is not locked here.
         plan_hold(plan=plan, user=user, reason=BURN_REASON)
+    hooks.saved(note=note, values=values, user=user)
     return note
 
 

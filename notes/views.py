@@ -48,7 +48,7 @@ def _render(request, appointment, note, *, form=None, sign_form=None, addendum_f
     log_access(request, [note])
     if form is None:
         initial = services.initial_values(plan) if note is None else None
-        form = NoteForm(instance=note, initial=initial, modality=plan.modality)
+        form = NoteForm(instance=note, initial=initial, modality=plan.modality, appointment=appointment)
     context = {
         "appointment": appointment,
         "plan": plan,
@@ -91,7 +91,8 @@ def note(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method != "POST":
         appointment = _appointment(pk)
         return _render(request, appointment, SessionNote.objects.filter(appointment=appointment).first())
-    modality = _appointment(pk).plan.modality
+    visit = _appointment(pk)
+    modality = visit.plan.modality
 
     def save(appointment, form):
         services.note_save(
@@ -106,7 +107,7 @@ def note(request: HttpRequest, pk: int) -> HttpResponse:
     if current is not None and current.is_signed:
         messages.error(request, "This note is signed and locked. Add an addendum to correct it.")
         return _render(request, _appointment(pk), current, status=409)
-    form = NoteForm(request.POST, instance=current, modality=modality)
+    form = NoteForm(request.POST, instance=current, modality=modality, appointment=visit)
     return _submit(request, pk, form, "form", save, "Note saved. Sign it when the session is complete.")
 
 

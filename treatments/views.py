@@ -29,6 +29,7 @@ from treatments.forms import (
     StatusReasonForm,
 )
 from treatments.models import Authorization, Medication, Modality, TreatmentPlan
+from treatments.plan_page import sections_for
 from treatments.rules import needs_confirmation
 from treatments.selectors import (
     OPEN_PLAN_STATUSES,
@@ -90,6 +91,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "authorization_alerts": authorization_alerts([plan.pk]).get(plan.pk, [])
             if plan.status in OPEN_PLAN_STATUSES
             else [],
+            "sections": sections_for(request, plan),
         },
     )
 

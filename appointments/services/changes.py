@@ -154,6 +154,7 @@ def appointment_cancel(
         appointment, "cancelled", user, old=Appointment(status=old_status), note=reason, by_patient=by_patient
     )
     hooks.after_cancelled(appointment)
+    hooks.visit_voided(appointment, user=user)
     return appointment
 
 
@@ -258,7 +259,9 @@ def appointment_no_show(
     now = now or timezone.now()
     if now < appointment.start:
         raise IllegalTransition({"status": "A visit can be marked as a no-show only after its start time."})
-    return _transition(appointment, "no_show", user, status=Status.NO_SHOW, no_show_at=now)
+    appointment = _transition(appointment, "no_show", user, status=Status.NO_SHOW, no_show_at=now)
+    hooks.visit_voided(appointment, user=user)
+    return appointment
 
 
 @transaction.atomic

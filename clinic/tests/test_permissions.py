@@ -31,6 +31,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
 from clinic.tests.world import World, build_world
+from supplies.tests.factories import add_supplies
 
 ROLES = ("anonymous", "front_desk", "therapist", "clinic_admin")
 LOGIN = "login"
@@ -105,6 +106,12 @@ def _admin_objects(world: World) -> dict[str, object]:
         "axes.accessattempt": AccessAttempt.objects.create(username="nobody", failures_since_start=1),
         "axes.accesslog": AccessLog.objects.create(username="fd"),
         "axes.accessfailurelog": AccessFailureLog.objects.create(username="nobody"),
+        "supplies.supplyitem": world.supply_item,
+        "supplies.lot": world.lot,
+        "supplies.stockmovement": world.movement,
+        "supplies.feeschedule": world.fee,
+        "supplies.expireduseattempt": world.expired_attempt,
+        "supplies.supplysettings": world.supply_settings,
     }
     return {label: obj for label, obj in objects.items()}
 
@@ -312,6 +319,23 @@ MATRIX: dict[str, Row] = {
     "api:reminder-resend": row("reminder", POST=(401, 400, 403, 400)),  # completed visit: nothing to resend
     "api:appointment-note-sign": row("appointment", POST=(401, 403, 400, 403)),  # R20
     "api:appointment-note-addenda": row("appointment", POST=(401, 403, 400, 403)),  # R20
+    # -- supplies: therapists handle stock; costs, catalog and fees are for clinic admins
+    "supplies:list": row(GET=CLINICAL),
+    "supplies:receive": row(GET=CLINICAL),
+    "supplies:lot": row("lot", GET=CLINICAL),
+    "supplies:correct": row("lot", POST=(LOGIN, 403, 400, 400)),
+    "supplies:item_create": row(GET=ADMIN_ONLY),
+    "supplies:fees": row(GET=ADMIN_ONLY),
+    "supplies:economics": row(query="month=2030-01", GET=ADMIN_ONLY),
+    "api:supply-item-list": row(GET=API_CLINICAL, POST=(401, 403, 403, 400)),
+    "api:supply-item-detail": row("supply_item", GET=API_CLINICAL),
+    "api:lot-list": row(GET=API_CLINICAL, POST=(401, 403, 400, 400)),
+    "api:lot-detail": row("lot", GET=API_CLINICAL),
+    "api:stock-movement-list": row(GET=API_CLINICAL),
+    "api:stock-movement-detail": row("movement", GET=API_CLINICAL),
+    "api:fee-schedule-list": row(GET=API_ADMIN, POST=(401, 403, 403, 400)),
+    "api:fee-schedule-detail": row("fee", GET=API_ADMIN),
+    "api:session-economics": row(query="month=2030-01", GET=API_ADMIN),
     # -- the admin site itself (model pages: ADMIN_MODELS below)
     "admin:index": row(GET=(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200)),
     "admin:login": row(GET=(200, 200, 200, 302)),
@@ -357,6 +381,13 @@ ADMIN_MODELS: dict[str, dict[str, int]] = {
     "appointments.clinicclosure": OPEN,
     "appointments.therapistexception": OPEN,
     "appointments.waitlistentry": OPEN,
+    # Supplies: stock moves only through the services (receiving, notes, corrections)
+    "supplies.supplyitem": {**OPEN, "delete": 403},  # lots point at it: deactivated, never deleted
+    "supplies.lot": READ_ONLY,
+    "supplies.stockmovement": READ_ONLY,
+    "supplies.expireduseattempt": READ_ONLY,
+    "supplies.feeschedule": {**OPEN, "delete": 403},  # past sessions are priced with it
+    "supplies.supplysettings": {**READ_ONLY, "changelist": 302},  # one row: the list opens it
 }
 ADMIN_VIEW = re.compile(r"^admin:(?P<app>[a-z]+)_(?P<model>[a-z]+)_(?P<view>[a-z_]+)$")
 ADMIN_REDIRECT = re.compile(r"^admin/(?P<app>[a-z]+)/(?P<model>[a-z]+)/<path:object_id>/$")
@@ -431,7 +462,9 @@ def world(django_db_setup, django_db_blocker):
     test, and each request in it, runs in a savepoint inside it."""
     clock = _Clock()
     with django_db_blocker.unblock(), transaction.atomic():
-        yield build_world(clock)
+        world = build_world(clock)
+        add_supplies(world)
+        yield world
         transaction.set_rollback(True)
     clock.stop()
 

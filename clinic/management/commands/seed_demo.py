@@ -4,8 +4,15 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 # Each app's demo module adds its synthetic data; order follows the app
-# dependencies (notes → appointments → treatments → patients → clinic).
-SEEDERS = ("clinic.demo", "patients.demo", "treatments.demo", "appointments.demo", "notes.demo")
+# dependencies (supplies → notes → appointments → treatments → patients → clinic).
+SEEDERS = (
+    "clinic.demo",
+    "patients.demo",
+    "treatments.demo",
+    "appointments.demo",
+    "notes.demo",
+    "supplies.demo",
+)
 
 
 class Command(BaseCommand):
