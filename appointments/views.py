@@ -294,6 +294,7 @@ def day_sheet(request: HttpRequest) -> HttpResponse:
         {
             "day": day,
             "is_today": day == _today(),
+            "now": timezone.now(),  # no-show is offered once a visit has started
             "previous": day - dt.timedelta(days=1),
             "next": day + dt.timedelta(days=1),
             "appointments": rows,

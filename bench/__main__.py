@@ -2,19 +2,26 @@
 
 For PostgreSQL (a database of its own, dropped and made afresh each run) and
 SQLite (a file under var/bench/), a `bench.stage` process migrates, grows
-the dataset 1k → 10k → 100k with seed_bench, and times each benchmark at
-each size; at 100k on PostgreSQL it also runs the reminder sweep and the
-HTTP load test. The table is printed and saved to bench/results/latest.md
-and latest.json.
+the dataset 10k → 100k → 1M with seed_bench (SQLite stops at 100k), and
+times each benchmark at each size. On PostgreSQL each size is also measured
+over HTTP: gunicorn with the production settings and the compose config,
+a logged-in session, every page against /healthz and its raw SQL in the
+same run (bench/http_pages.py); at the largest size come the reminder
+sweep and the HTTP load test (50 and 100 users). The tables are printed and
+saved to bench/results/latest.md and latest.json.
 
 Environment:
-  BENCH_QUICK=1         smaller sizes (500, 2,000), 10 repetitions, 15 s of load;
+  BENCH_QUICK=1         smaller sizes (2,000, 10,000), 10 repetitions, 15 s of load;
                         results go to var/bench/ instead of bench/results/
   BENCH_DATABASE_URL    default postgres://postgres@127.0.0.1:5432/phoresis_bench
                         (its name must contain "bench": it is dropped and re-created)
+  BENCH_REUSE=1         keep the PostgreSQL database and only top it up to the sizes
+                        (a 1M dataset seeded once; every size must be ≥ what it holds)
   BENCH_DATABASES       default "postgresql,sqlite"
-  BENCH_SIZES           e.g. "1000,10000,100000"
-  BENCH_REPS            repetitions per measure (default 30)
+  BENCH_SIZES           e.g. "10000,100000,1000000"
+  BENCH_SQLITE_MAX      the largest size run on SQLite (default 100000)
+  BENCH_REPS            repetitions per measure (default 30; 40 over HTTP)
+  BENCH_LOAD_LEVELS     users:p95-goal-ms pairs, default "50:300,100:600"
 """
 
 from __future__ import annotations
@@ -29,15 +36,15 @@ import sys
 import time
 from urllib.parse import urlparse
 
-from bench import harness, report
+from bench import deps, harness, report
 
 PG_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/phoresis_bench")
 WORK = harness.ROOT / "var" / "bench"
 SQLITE_PATH = WORK / ("quick.sqlite3" if harness.QUICK else "bench.sqlite3")
-SIZES = [
-    int(s)
-    for s in os.environ.get("BENCH_SIZES", "500,2000" if harness.QUICK else "1000,10000,100000").split(",")
-]
+DEFAULT_SIZES = "2000,10000" if harness.QUICK else "10000,100000,1000000"
+SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", DEFAULT_SIZES).split(",")]
+SQLITE_MAX = int(os.environ.get("BENCH_SQLITE_MAX", "100000"))
+REUSE = os.environ.get("BENCH_REUSE", "").lower() in {"1", "true", "yes"}
 
 
 def log(message: str) -> None:
@@ -45,7 +52,8 @@ def log(message: str) -> None:
 
 
 def recreate_postgres(url: str) -> str | None:
-    """Drop and create the benchmark database; None when PostgreSQL does not answer."""
+    """Drop and create the benchmark database (with BENCH_REUSE, create it only if
+    missing); None when PostgreSQL does not answer."""
     import psycopg
 
     parts = urlparse(url)
@@ -55,8 +63,12 @@ def recreate_postgres(url: str) -> str | None:
     admin = parts._replace(path="/postgres").geturl()
     try:
         with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}"')
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+            if not (REUSE and exists):
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                conn.execute(f'CREATE DATABASE "{name}"')
+            else:
+                log(f"BENCH_REUSE: keeping {name} and topping it up")
             return conn.execute("SHOW server_version").fetchone()[0]
     except psycopg.OperationalError as exc:
         log(f"PostgreSQL at {parts.hostname}:{parts.port} is unreachable ({exc}); skipping it.")
@@ -69,11 +81,11 @@ def recreate_sqlite() -> None:
         (SQLITE_PATH.parent / (SQLITE_PATH.name + suffix)).unlink(missing_ok=True)
 
 
-def run_stage(name: str, url: str, extra: list[str]) -> list[dict]:
+def run_stage(name: str, url: str, extra: list[str], sizes: list[int]) -> list[dict]:
     out = WORK / f"{name}.json"
     out.unlink(missing_ok=True)
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "bench.settings"}
-    command = [sys.executable, "-m", "bench.stage", "--sizes", ",".join(map(str, SIZES)), "--out", str(out)]
+    command = [sys.executable, "-m", "bench.stage", "--sizes", ",".join(map(str, sizes)), "--out", str(out)]
     completed = subprocess.run(command + extra, cwd=harness.ROOT, env=env, check=False)
     if completed.returncode != 0 or not out.exists():
         return [
@@ -96,6 +108,9 @@ def commit() -> str:
 
 
 def main() -> int:
+    if problem := deps.check_bench():
+        log(problem)
+        return 2
     began = time.perf_counter()
     WORK.mkdir(parents=True, exist_ok=True)
     harness.RESULTS.mkdir(parents=True, exist_ok=True)
@@ -108,7 +123,7 @@ def main() -> int:
         version = recreate_postgres(PG_URL)
         if version:
             versions.append(f"PostgreSQL {version.split()[0]}")
-            results += run_stage("postgresql", PG_URL, ["--load", "--reminders"])
+            results += run_stage("postgresql", PG_URL, ["--load", "--reminders", "--http"], SIZES)
         else:
             results.append(
                 harness.result(
@@ -118,7 +133,9 @@ def main() -> int:
     if "sqlite" in wanted:
         recreate_sqlite()
         versions.append(f"SQLite {sqlite3.sqlite_version}")
-        results += run_stage("sqlite", f"sqlite:///{SQLITE_PATH}", [])
+        results += run_stage(
+            "sqlite", f"sqlite:///{SQLITE_PATH}", [], [n for n in SIZES if n <= SQLITE_MAX] or SIZES[:1]
+        )
     meta = {
         "generated": dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds"),
         "mode": "quick (BENCH_QUICK=1)" if harness.QUICK else "full",

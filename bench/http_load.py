@@ -1,124 +1,50 @@
-"""HTTP load: gunicorn (2 workers, production settings, DEBUG off) on
-127.0.0.1 and a free port, and locust headless with 50 front-desk users for
-60 seconds mixing day sheet, calendar feed, slot search, booking and cancel.
+"""HTTP load: gunicorn as compose runs it (production settings, DEBUG off,
+the project's gunicorn.conf.py; bench.http_server) on 127.0.0.1 and a free
+port, and locust headless with 50 and then 100 front-desk users for 60
+seconds each, mixing day sheet, calendar feed, slot search, booking and
+cancel.
 
-The 50 sessions log in through the real login page before the clock starts
-(PBKDF2 costs ~0.5 s of CPU per login by design; fifty at once would measure
-the password hasher, not the pages). Only 127.0.0.1 is ever contacted;
-gunicorn is stopped at the end and the bookings made are deleted.
+The sessions log in through the real login page before the clock starts
+(PBKDF2 costs ~0.5 s of CPU per login by design; a hundred at once would
+measure the password hasher, not the pages). Only 127.0.0.1 is ever
+contacted; gunicorn is stopped at the end and the bookings made are deleted.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import http.client
 import json
 import os
-import re
-import signal
-import socket
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
-from http.cookies import SimpleCookie
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db.models import Max
 
 from appointments.models import Appointment, Reminder, Therapist
-from bench import dataset, harness
+from bench import dataset, harness, http_server
 from bench.context import Stage, busiest_week
 from bench.profiling import profile
 from treatments.models import TreatmentPlan
 
-NAME = "HTTP load: gunicorn ×2, 50 users"
-HOST = "127.0.0.1"
-USERS = int(os.environ.get("BENCH_LOAD_USERS", "50"))
+NAME = "HTTP load"
+# (users, p95 goal in ms): the front desk of a clinic group, and twice that.
+LEVELS = [
+    (int(users), float(goal))
+    for users, goal in (
+        level.split(":") for level in os.environ.get("BENCH_LOAD_LEVELS", "50:300,100:600").split(",")
+    )
+]
 SECONDS = int(os.environ.get("BENCH_LOAD_SECONDS", "15" if harness.QUICK else "60"))
 SPAWN_RATE = 10
 # Seconds between one user's requests: a busy front desk clicks every few
 # seconds (BENCH_LOAD_THINK="0.5,1.5" makes a stress test of it).
 THINK = tuple(float(x) for x in os.environ.get("BENCH_LOAD_THINK", "1,5").split(","))
-GOAL_P95_MS = 300.0
-WORK = harness.ROOT / "var" / "bench"
+WORK = http_server.WORK
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def server_env(port: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    env.update(
-        DJANGO_SETTINGS_MODULE="clinic.settings",
-        DEBUG="false",
-        SECRET_KEY="bench-load-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-        ALLOWED_HOSTS=HOST,
-        SECURE_SSL_REDIRECT="false",
-        SITE_URL=f"http://{HOST}:{port}",
-        STATIC_ROOT=str(WORK / "static"),
-        LOG_LEVEL="WARNING",
-    )
-    return env
-
-
-def _request(port: int, method: str, path: str, *, body: str | None = None, headers: dict | None = None):
-    conn = http.client.HTTPConnection(HOST, port, timeout=30)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        response = conn.getresponse()
-        return response.status, response.getheaders(), response.read()
-    finally:
-        conn.close()
-
-
-def wait_ready(port: int, server: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {server.returncode}; see var/bench/gunicorn.log")
-        try:
-            if _request(port, "GET", "/healthz")[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError("gunicorn did not answer /healthz in time")
-
-
-def _cookies(headers) -> dict[str, str]:
-    jar = SimpleCookie()
-    for name, value in headers:
-        if name.lower() == "set-cookie":
-            jar.load(value)
-    return {key: morsel.value for key, morsel in jar.items()}
-
-
-def login(port: int, username: str, password: str) -> tuple[tuple[str, str], float]:
-    """The real login page: GET the form, POST it. Returns (Cookie header, CSRF token) and its time."""
-    began = time.perf_counter()
-    status, headers, body = _request(port, "GET", "/accounts/login/")
-    csrf = _cookies(headers)["csrftoken"]
-    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1).decode()
-    status, headers, _ = _request(
-        port,
-        "POST",
-        "/accounts/login/",
-        body=urlencode({"username": username, "password": password, "csrfmiddlewaretoken": token}),
-        headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": f"csrftoken={csrf}"},
-    )
-    cookies = _cookies(headers)
-    if status != 302 or "sessionid" not in cookies:
-        raise RuntimeError(f"login failed: {status}")
-    csrf = cookies.get("csrftoken", csrf)
-    return (f"sessionid={cookies['sessionid']}; csrftoken={csrf}", csrf), (time.perf_counter() - began) * 1000
-
-
-def locust_config(stage: Stage, sessions: list) -> dict:
+def locust_config(stage: Stage, sessions: list, users: int) -> dict:
     monday, _, _ = busiest_week(stage.anchor)
     days = [monday + dt.timedelta(days=i) for i in range(28) if (monday + dt.timedelta(days=i)).weekday() < 5]
     plans = list(
@@ -128,7 +54,7 @@ def locust_config(stage: Stage, sessions: list) -> dict:
     )
     return {
         "sessions": sessions,
-        "users": USERS,
+        "users": users,
         "think_min": THINK[0],
         "think_max": THINK[1],
         "days": [d.isoformat() for d in days],
@@ -162,38 +88,7 @@ def summarise(samples: list, seconds: float) -> dict:
     }
 
 
-def stop(server: subprocess.Popen) -> None:
-    if server.poll() is None:
-        server.send_signal(signal.SIGTERM)  # gunicorn's graceful stop; the workers follow the arbiter
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
-def start_server(port: int, env: dict, log) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "clinic.wsgi:application",
-            "--workers",
-            "2",
-            "--bind",
-            f"{HOST}:{port}",
-            "--timeout",
-            "60",
-        ],
-        cwd=harness.ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-
-
-def run_locust(port: int, config: dict, log) -> dict:
+def run_locust(port: int, config: dict, users: int, log) -> dict:
     config_path, samples_path = WORK / "locust-config.json", WORK / "locust-samples.json"
     config_path.write_text(json.dumps(config))
     samples_path.unlink(missing_ok=True)
@@ -211,13 +106,13 @@ def run_locust(port: int, config: dict, log) -> dict:
             str(harness.ROOT / "bench" / "locustfile.py"),
             "--headless",
             "-u",
-            str(USERS),
+            str(users),
             "-r",
             str(SPAWN_RATE),
             "-t",
             f"{SECONDS}s",
             "--host",
-            f"http://{HOST}:{port}",
+            f"http://{http_server.HOST}:{port}",
             "--csv",
             str(WORK / "locust"),
             "--only-summary",
@@ -239,38 +134,36 @@ def run_locust(port: int, config: dict, log) -> dict:
 
 
 def run(stage: Stage) -> list[dict]:
-    WORK.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    env = server_env(port)
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-        cwd=harness.ROOT,
-        env=env,
-        check=True,
-        timeout=300,
-    )
     first_new = (Appointment.objects.aggregate(m=Max("pk"))["m"] or 0) + 1
-    with open(WORK / "gunicorn.log", "w") as server_log, open(WORK / "locust.log", "w") as locust_log:
-        server = start_server(port, env, server_log)
-        try:
-            wait_ready(port, server)
+    rows = []
+    try:
+        with http_server.running() as port, open(WORK / "locust.log", "w") as locust_log:
             with ThreadPoolExecutor(max_workers=2) as pool:
                 logins = list(
                     pool.map(
-                        lambda _: login(port, dataset.FRONT_DESK_USERNAME, settings.DEMO_PASSWORD),
-                        range(USERS),
+                        lambda _: http_server.login(
+                            port, dataset.FRONT_DESK_USERNAME, settings.DEMO_PASSWORD
+                        ),
+                        range(max(users for users, _ in LEVELS)),
                     )
                 )
-            config = locust_config(stage, [session for session, _ in logins])
-            data = run_locust(port, config, locust_log)
-        finally:
-            stop(server)
-            Reminder.objects.filter(appointment_id__gte=first_new).delete()  # their planned emails
-            Appointment.objects.filter(pk__gte=first_new).delete()
+            for users, goal_ms in LEVELS:
+                config = locust_config(stage, [session for session, _ in logins[:users]], users)
+                data = run_locust(port, config, users, locust_log)
+                rows.append(_row(stage, data, users, goal_ms, [ms for _, ms in logins]))
+                # Next level starts from the same schedule: this level's bookings go.
+                Reminder.objects.filter(appointment_id__gte=first_new).delete()
+                Appointment.objects.filter(pk__gte=first_new).delete()
+    finally:
+        Reminder.objects.filter(appointment_id__gte=first_new).delete()  # their planned emails
+        Appointment.objects.filter(pk__gte=first_new).delete()
+    return rows
+
+
+def _row(stage: Stage, data: dict, users: int, goal_ms: float, login_ms: list[float]) -> dict:
     summary = summarise(data["samples"], SECONDS)
-    login_ms = [elapsed for _, elapsed in logins]
     row = harness.result(
-        NAME,
+        f"{NAME}: {http_server.workers_description()}, {users} users",
         stage.db,
         stage.n,
         rows=summary["requests"],
@@ -282,19 +175,19 @@ def run(stage: Stage) -> list[dict]:
         outcomes=data["outcomes"],
         login_p95_ms=round(harness.percentile(login_ms, 0.95), 1),
         seconds=SECONDS,
-        users=USERS,
+        users=users,
         think_s=list(THINK),
-        goal=f"0 errors, p95 < {GOAL_P95_MS:g} ms",
-        met=summary["errors"] == 0 and summary["p95_ms"] < GOAL_P95_MS,
+        goal=f"0 errors, p95 < {goal_ms:g} ms",
+        met=summary["errors"] == 0 and summary["p95_ms"] < goal_ms,
     )
-    if not row["met"]:
+    if not row["met"] and summary["endpoints"]:
         slowest = max(summary["endpoints"].items(), key=lambda item: item[1]["p95_ms"])[0]
         row["slowest"] = slowest
-        row["profile"] = _profile_endpoint(stage, slowest)
-    return [row]
+        row["profile"] = _profile_endpoint(stage, slowest, users)
+    return row
 
 
-def _profile_endpoint(stage: Stage, name: str) -> str | None:
+def _profile_endpoint(stage: Stage, name: str, users: int) -> str | None:
     """The slowest endpoint again, in-process, under pyinstrument."""
     monday, therapist, day = busiest_week(stage.anchor)
     plan = TreatmentPlan.objects.filter(indication=dataset.WAITING_INDICATION).order_by("pk").first()
@@ -320,4 +213,5 @@ def _profile_endpoint(stage: Stage, name: str) -> str | None:
     if name not in requests:
         return None
     path, params = requests[name]
-    return profile(lambda: stage.client.get(path, params), name=f"load-{name.replace(' ', '-')}-{stage.slug}")
+    slug = f"load-{users}-{name.replace(' ', '-')}-{stage.slug}"
+    return profile(lambda: stage.client.get(path, params), name=slug)

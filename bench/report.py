@@ -53,6 +53,8 @@ def table(results: list[dict]) -> str:
         "|---|---|--:|---|--:|---|--:|---|---|",
     ]
     for row in results:
+        if row.get("http"):
+            continue
         ratio = f"{row['ratio']:.2f}×" if row.get("ratio") is not None else "—"
         queries = str(row["queries"]) if row.get("queries") is not None else "—"
         lines.append(
@@ -62,11 +64,48 @@ def table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def _x(value) -> str:
+    return f"{value:,.1f}×" if isinstance(value, int | float) else "—"
+
+
+def http_table(results: list[dict]) -> list[str]:
+    """The pages over HTTP: each against /healthz and its raw SQL, same run."""
+    rows = [row for row in results if row.get("http")]
+    if not rows:
+        return []
+    lines = [
+        f"## Over HTTP (gunicorn {rows[0].get('workers', '')}, production settings, logged-in session)",
+        "",
+        "| Page | DB | N | Rows | p50 | p95 | Size | Queries | /healthz p50 | Raw SQL p50 | ÷ /healthz"
+        " | ÷ raw SQL | Goal | Met |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|---|",
+    ]
+    for row in rows:
+        if "error" in row:
+            lines.append(f"| {row['benchmark']} | {row['db']} | {_n(row['n'])} | ERROR: {row['error']} |")
+            continue
+        lines.append(
+            f"| {row['benchmark'].removeprefix('HTTP ')} | {row['db']} | {_n(row['n'])} | "
+            f"{_n(row.get('rows'))} | {_ms(row['median_ms'])} | {_ms(row['p95_ms'])} | "
+            f"{row['kb']:,.1f} KB | {row['queries'] if row.get('queries') is not None else '—'} | "
+            f"{_ms(row['healthz_median_ms'])} | {_ms(row['floor_median_ms'])} | "
+            f"{_x(row['ratio_healthz'])} | {_x(row['ratio_floor'])} | {row['goal']} | {_met(row)} |"
+        )
+    lines += [
+        "",
+        "Each page, `/healthz` (the HTTP floor: routing, middleware, session, one query) and the raw SQL"
+        " of the page's rows (the database floor, psycopg through Django's connection, no ORM) are timed"
+        f" in the same loop, in rotating order, {rows[0].get('samples', '?')} times each. The machine is"
+        " shared, so absolute times are noisy: the ratios, measured side by side, are what compare runs.",
+    ]
+    return lines
+
+
 def flatness(results: list[dict]) -> list[str]:
     """Does cost stay flat as the history grows? Ratio and queries per size."""
     series: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for row in results:
-        if row.get("ratio") is not None:
+        if row.get("ratio") is not None and not row.get("http"):
             series[(row["benchmark"], row["db"])].append(row)
     lines = []
     for (benchmark, db), rows in series.items():
@@ -90,7 +129,10 @@ def markdown(results: list[dict], meta: dict) -> str:
         "",
         table(results),
         "",
-        "Ratio = our median ÷ the bare view's median, measured in the same run, interleaved.",
+        "Ratio = our median ÷ the bare view's median, measured in the same run, interleaved"
+        " (Django's test client, in-process).",
+        "",
+        *http_table(results),
         "",
         "## As the data grows",
         "",
@@ -103,6 +145,16 @@ def markdown(results: list[dict], meta: dict) -> str:
     ]
     if profiles:
         out += ["", "## Profiles (pyinstrument)", "", *profiles]
+    http = [row for row in results if row.get("http") and row.get("p95_ms") is not None]
+    sizes = sorted({row["n"] for row in http})
+    if len(sizes) > 1:
+        out += ["", "## Over HTTP as the data grows (p95; ÷ raw SQL)", ""]
+        for name in dict.fromkeys(row["benchmark"] for row in http):
+            series = [row for row in http if row["benchmark"] == name]
+            out.append(
+                f"- {name.removeprefix('HTTP ')}: "
+                + " → ".join(f"{_n(r['n'])}: {_ms(r['p95_ms'])}, {_x(r['ratio_floor'])}" for r in series)
+            )
     load = [row for row in results if "endpoints" in row]
     for row in load:
         out += ["", f"## HTTP load per endpoint ({row['db']}, N {_n(row['n'])})", ""]

@@ -406,8 +406,11 @@ RATELIMIT_USE_X_FORWARDED_FOR = env.bool("RATELIMIT_USE_X_FORWARDED_FOR", defaul
 # records, with old and new values, the user and the client address; reads of
 # notes and screenings are logged by the views (clinic.audit.log_access).
 AUDITLOG_STORE_JSON_CHANGES = True
+# A visit's reverse one-to-one `note` is left out of its diff: reading it cost
+# a query on every booking and change (the note has its own audit entries).
+_AUDIT_EXCLUDE = {"appointments.Appointment": ["updated_at", "note"]}
 AUDITLOG_INCLUDE_TRACKING_MODELS = tuple(
-    {"model": model, "exclude_fields": ["updated_at"]}
+    {"model": model, "exclude_fields": _AUDIT_EXCLUDE.get(model, ["updated_at"])}
     for model in (
         "patients.Patient",
         "patients.Screening",

@@ -14,7 +14,7 @@ import datetime as dt
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
-from bench import dataset, seeding
+from bench import dataset, deps, seeding
 
 
 class Command(BaseCommand):
@@ -35,6 +35,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["appointments"] < 0 or options["patients"] < 1:
             raise CommandError("--appointments must be 0 or more and --patients at least 1.")
+        if problem := deps.check_seed():
+            raise CommandError(problem)
         try:
             report = seeding.seed(
                 appointments=options["appointments"],
