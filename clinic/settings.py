@@ -151,13 +151,19 @@ FORMAT_MODULE_PATH = ["clinic.formats"]
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+# Off DEBUG, hashed names from `collectstatic` (clinic/startup.py refuses to
+# serve without them). Pre-compressing (brotli + gzip) costs minutes of CPU on
+# a small machine; STATIC_COMPRESS=false keeps the hashed names without it.
+STATIC_COMPRESS = env.bool("STATIC_COMPRESS", default=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
-            "whitenoise.storage.CompressedManifestStaticFilesStorage"
-            if not DEBUG
-            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if STATIC_COMPRESS
+            else "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
         )
     },
 }
@@ -220,6 +226,11 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Beat touches this file as it ticks (at least every 30 s); its healthcheck
+# (python -m clinic.healthcheck beat) reads the file's age.
+CELERY_BEAT_SCHEDULER = "clinic.celery:HeartbeatScheduler"
+CELERY_BEAT_MAX_LOOP_INTERVAL = 30
+CELERY_BEAT_HEARTBEAT_FILE = env("CELERY_BEAT_HEARTBEAT_FILE", default=str(VAR_DIR / "beat-heartbeat"))
 # The reminder outbox (appointments/reminders/): beat runs the sweep every
 # minute; it sends due rows. No ETA/countdown tasks: Redis would re-deliver
 # them after the visibility timeout. `expires` drops sweeps queued while no
