@@ -8,11 +8,13 @@ re-deliver it after the visibility timeout."""
 from __future__ import annotations
 
 import logging
+import time
 
 from celery import shared_task
 from django.db import DatabaseError
 
 from appointments import reminders
+from clinic import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +25,9 @@ COMMON = {"ignore_result": True, "autoretry_for": (DatabaseError,), "max_retries
 
 @shared_task(name="appointments.tasks.reminders_sweep", **COMMON)
 def reminders_sweep() -> dict:
+    started = time.monotonic()
     outcome = reminders.reminders_sweep()
+    metrics.sweep_done(seconds=time.monotonic() - started, outcome=outcome.as_dict())
     if outcome.sent or outcome.failed or outcome.recovered:
         logger.info("reminders_sweep %s", outcome.as_dict())
     return outcome.as_dict()
@@ -32,6 +36,7 @@ def reminders_sweep() -> dict:
 @shared_task(name="appointments.tasks.reminders_send", **COMMON)
 def reminders_send(reminder_ids: list[int]) -> dict:
     outcome = reminders.reminders_send(reminder_ids=[int(i) for i in reminder_ids])
+    metrics.emails_done(outcome.as_dict())
     logger.info("reminders_send %s", outcome.as_dict())
     return outcome.as_dict()
 

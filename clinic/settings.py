@@ -66,6 +66,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every log line of the request, and its tasks, carry its id.
+    "clinic.requestid.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -289,6 +291,9 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# /metrics (Prometheus) answers only `Authorization: Bearer <METRICS_TOKEN>`; off while unset.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="phoresis-demo")
 PHONENUMBER_DEFAULT_REGION = env("PHONENUMBER_DEFAULT_REGION", default="US")
 
@@ -388,13 +393,28 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = tuple(
     )
 )
 
+# JSON lines off DEBUG (clinic.logjson), readable lines in development;
+# LOG_FORMAT=json|plain overrides. Every line carries the request id.
+LOG_FORMAT = env("LOG_FORMAT", default="plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     # Logs hold ids, never names, emails or clinical text (clinic.logfilters).
-    "filters": {"redact": {"()": "clinic.logfilters.RedactFilter"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
+    "filters": {
+        "redact": {"()": "clinic.logfilters.RedactFilter"},
+        "request_id": {"()": "clinic.requestid.RequestIdFilter"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "clinic.logjson.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["request_id", "redact"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
