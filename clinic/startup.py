@@ -41,10 +41,14 @@ def refuse(message: str) -> None:
 
 
 def application_or_exit(make: Callable):
+    # Settings first, then the static files, then the app: whitenoise would
+    # warn about a missing STATIC_ROOT before our one line otherwise.
+    from django.conf import settings
+
     try:
-        application = make()
+        settings.DEBUG  # noqa: B018 - loads the settings, which refuse a missing SECRET_KEY
     except ImproperlyConfigured as exc:
         refuse(f"{exc} Set it in the environment or in .env (see .env.example).")
     if problem := static_problem():
         refuse(problem)
-    return application
+    return make()
