@@ -69,9 +69,12 @@ def _reminders(count: int, per_visit: int = 50) -> dict:
     from appointments.tests.factories import TherapistFactory
     from clinic.localtime import local_datetime
     from clinic.tests.factories import UserFactory
-    from patients.tests.factories import ScreeningFactory
-    from treatments.tests.factories import PlanFactory
+    from patients.tests.factories import PatientFactory, ScreeningFactory
+    from treatments.tests.factories import MedicationFactory, PlanFactory
 
+    # A second process: the factories' sequences start again at 0 (MRNs, usernames).
+    for made_before in (PatientFactory, UserFactory, TherapistFactory, MedicationFactory):
+        made_before.reset_sequence(100_000)
     therapist = TherapistFactory(display_name="Sweep therapist")
     screener = UserFactory(username="scaleout-screener", role="therapist")
     now = timezone.now()
