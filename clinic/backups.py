@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
-import subprocess
+import subprocess  # nosec B404 - runs pg_dump/pg_restore/psql with argument lists, never a shell
 from pathlib import Path
 
 from django.db import connections
@@ -71,7 +71,7 @@ def backup(*, output: Path, alias: str = "default") -> Path:
     db = _settings(alias)
     partial = output.with_name(output.name + ".partial")
     if vendor(alias) == "postgresql":
-        result = subprocess.run(
+        result = subprocess.run(  # nosec B603 - fixed tool, argument list
             [
                 _tool("pg_dump"),
                 "--format=custom",
@@ -114,9 +114,10 @@ def kind_of(path: Path) -> str:
 
 
 def _pg_database_exists(db: dict) -> bool:
-    query = f"SELECT 1 FROM pg_database WHERE datname = '{db['NAME'].replace(chr(39), '')}'"
-    result = subprocess.run(
-        [_tool("psql"), "-At", "-c", query, *_pg_args(db, name="postgres")],
+    # psql quotes the name itself (:'name'), read from stdin where variables apply.
+    result = subprocess.run(  # nosec B603 - fixed tool, argument list
+        [_tool("psql"), "-At", "-v", f"name={db['NAME']}", *_pg_args(db, name="postgres")],
+        input="SELECT 1 FROM pg_database WHERE datname = :'name';\n",
         env=_pg_env(db),
         capture_output=True,
         text=True,
@@ -133,7 +134,7 @@ def restore(*, source: Path, alias: str = "default") -> None:
     connections[alias].close()
     if kind == "postgresql":
         if not _pg_database_exists(db):
-            created = subprocess.run(
+            created = subprocess.run(  # nosec B603 - fixed tool, argument list
                 [_tool("createdb"), *_pg_args(db, name="postgres")[:-2], db["NAME"]],
                 env=_pg_env(db),
                 capture_output=True,
@@ -141,7 +142,7 @@ def restore(*, source: Path, alias: str = "default") -> None:
             )
             if created.returncode != 0:
                 raise BackupError(f"createdb failed: {created.stderr.strip()}")
-        result = subprocess.run(
+        result = subprocess.run(  # nosec B603 - fixed tool, argument list
             [
                 _tool("pg_restore"),
                 "--clean",
