@@ -36,8 +36,10 @@ def probe_host(allowed_hosts: str) -> str:
     return "localhost"
 
 
-def check_web(env: dict | None = None, *, timeout: float = 3.0) -> tuple[bool, str]:
+def check_web(env: dict | None = None) -> tuple[bool, str]:
     env = os.environ if env is None else env
+    # Inside the compose healthcheck's own 5 s timeout.
+    timeout = float(env.get("HEALTHCHECK_TIMEOUT", "4"))
     address = env.get("HEALTHCHECK_ADDRESS", f"127.0.0.1:{env.get('PORT_INTERNAL', '8000')}")
     host = probe_host(env.get("ALLOWED_HOSTS", "localhost,127.0.0.1"))
     request = urllib.request.Request(  # noqa: S310 - a fixed http URL on this container
