@@ -536,7 +536,7 @@ def test_two_thousand_reminders_swept_by_both_worker_hosts_one_killed_every_mess
         )
         return int(rows[0][0]) == 0
 
-    wait_for(settled, timeout=180, what="every reminder settled", every=0.5)
+    wait_for(settled, timeout=480, what="every reminder settled", every=0.5)
     elapsed = time.monotonic() - started
     delivered = _delivered(cluster.mail_log)
     statuses = dict(
