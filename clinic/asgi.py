@@ -2,5 +2,7 @@ import os
 
 from django.core.asgi import get_asgi_application
 
+from clinic.startup import application_or_exit
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
-application = get_asgi_application()
+application = application_or_exit(get_asgi_application)

@@ -71,6 +71,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every log line of the request, and its tasks, carry its id.
+    "clinic.requestid.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -158,13 +160,19 @@ FORMAT_MODULE_PATH = ["clinic.formats"]
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+# Off DEBUG, hashed names from `collectstatic` (clinic/startup.py refuses to
+# serve without them). Pre-compressing (brotli + gzip) costs minutes of CPU on
+# a small machine; STATIC_COMPRESS=false keeps the hashed names without it.
+STATIC_COMPRESS = env.bool("STATIC_COMPRESS", default=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
-            "whitenoise.storage.CompressedManifestStaticFilesStorage"
-            if not DEBUG
-            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if STATIC_COMPRESS
+            else "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
         )
     },
 }
@@ -227,6 +235,11 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Beat touches this file as it ticks (at least every 30 s); its healthcheck
+# (python -m clinic.healthcheck beat) reads the file's age.
+CELERY_BEAT_SCHEDULER = "clinic.celery:HeartbeatScheduler"
+CELERY_BEAT_MAX_LOOP_INTERVAL = 30
+CELERY_BEAT_HEARTBEAT_FILE = env("CELERY_BEAT_HEARTBEAT_FILE", default=str(VAR_DIR / "beat-heartbeat"))
 # The reminder outbox (appointments/reminders/): beat runs the sweep every
 # minute; it sends due rows. No ETA/countdown tasks: Redis would re-deliver
 # them after the visibility timeout. `expires` drops sweeps queued while no
@@ -321,6 +334,9 @@ SPECTACULAR_SETTINGS = {
         "MedicationChargeEnum": "treatments.models.Medication.Charge",
     },
 }
+
+# /metrics (Prometheus) answers only `Authorization: Bearer <METRICS_TOKEN>`; off while unset.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
 
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="phoresis-demo")
 PHONENUMBER_DEFAULT_REGION = env("PHONENUMBER_DEFAULT_REGION", default="US")
@@ -425,13 +441,28 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = tuple(
     )
 )
 
+# JSON lines off DEBUG (clinic.logjson), readable lines in development;
+# LOG_FORMAT=json|plain overrides. Every line carries the request id.
+LOG_FORMAT = env("LOG_FORMAT", default="plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     # Logs hold ids, never names, emails or clinical text (clinic.logfilters).
-    "filters": {"redact": {"()": "clinic.logfilters.RedactFilter"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
+    "filters": {
+        "redact": {"()": "clinic.logfilters.RedactFilter"},
+        "request_id": {"()": "clinic.requestid.RequestIdFilter"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "clinic.logjson.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["request_id", "redact"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},

@@ -33,6 +33,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon, name="favicon"),
+    path("metrics", views.metrics, name="metrics"),
     path(
         "accounts/login/",
         login_not_required(

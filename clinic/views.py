@@ -13,6 +13,7 @@ from kombu import Connection
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from clinic import metrics as clinic_metrics
 from clinic.dashboard import dashboard_for
 from clinic.roles import role_of
 
@@ -78,6 +79,18 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "broker": "ok" if broker_ok() else "down",
     }
     return JsonResponse(body, status=200 if db else 503)
+
+
+@login_not_required
+@never_cache
+@require_GET
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus text format, for a scraper holding METRICS_TOKEN (no session)."""
+    if not settings.METRICS_TOKEN:
+        return HttpResponse("Metrics are off: set METRICS_TOKEN.\n", status=404, content_type="text/plain")
+    if not clinic_metrics.token_ok(request.headers.get("Authorization", ""), settings.METRICS_TOKEN):
+        return HttpResponse("A bearer token is required.\n", status=403, content_type="text/plain")
+    return HttpResponse(clinic_metrics.exposition(), content_type="text/plain; version=0.0.4; charset=utf-8")
 
 
 @require_GET

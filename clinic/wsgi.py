@@ -2,5 +2,7 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from clinic.startup import application_or_exit
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
-application = get_wsgi_application()
+application = application_or_exit(get_wsgi_application)

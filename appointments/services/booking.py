@@ -17,6 +17,7 @@ from appointments.availability import Schedule
 from appointments.locks import lock_plan
 from appointments.models import Appointment, AppointmentChange, Device, Room, Therapist
 from appointments.selectors import sessions_used
+from clinic import metrics
 from clinic.exceptions import SchedulingConflict
 from clinic.localtime import clinic_tz, local_date, local_day_bounds, span
 from clinic.models import ClinicRules
@@ -198,6 +199,7 @@ def _choose_slot(
     return first_problems or [], None, None, None
 
 
+@metrics.count_bookings
 @transaction.atomic
 def appointment_book(
     *,

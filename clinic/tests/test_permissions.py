@@ -205,6 +205,7 @@ MATRIX: dict[str, Row] = {
     "home": row(GET=STAFF),
     "healthz": row(GET=(200, 200, 200, 200)),
     "favicon": row(GET=(200, 200, 200, 200)),
+    "metrics": row(GET=(404, 404, 404, 404)),  # a bearer token, not a role (off in tests: no token)
     "login": row(GET=(200, 302, 302, 302)),  # a signed-in user goes home
     "logout": row(POST=(LOGIN, LOGIN, LOGIN, LOGIN)),
     "keepalive": row(POST=(LOGIN, 204, 204, 204), GET=(LOGIN, 405, 405, 405)),
