@@ -332,6 +332,8 @@ SPECTACULAR_SETTINGS = {
         "SkinConditionEnum": "notes.models.SkinCondition",
         "PolarityEnum": "treatments.models.Polarity",
         "MedicationChargeEnum": "treatments.models.Medication.Charge",
+        "ElectrodeTypeEnum": "treatments.models.TreatmentPlan.ElectrodeType",
+        "SupplyElectrodeTypeEnum": "supplies.models.SupplyItem.ElectrodeType",
     },
 }
 
