@@ -11,7 +11,7 @@ from clinic.roles import Role, has_role, role_of
 
 # Views that are public by design (ARCHITECTURE.md): health check, login, and
 # the patient's signed-link pages (their token is the credential).
-PUBLIC_NAMES = {"healthz", "login", "token"}
+PUBLIC_NAMES = {"healthz", "favicon", "login", "token"}
 PUBLIC_PREFIXES = ("/r/",)
 
 
