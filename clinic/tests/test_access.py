@@ -12,7 +12,7 @@ from clinic.roles import Role, has_role, role_of
 # Views that are public by design (ARCHITECTURE.md): health check, login, and
 # the patient's signed-link pages (their token is the credential); /metrics
 # takes a bearer token instead of a login (clinic/tests/test_observability.py).
-PUBLIC_NAMES = {"healthz", "login", "token", "metrics"}
+PUBLIC_NAMES = {"healthz", "favicon", "login", "token", "metrics"}
 PUBLIC_PREFIXES = ("/r/",)
 
 
