@@ -222,6 +222,9 @@ class TestPages:
     def test_progress_page_shows_sessions_and_cumulative_dose(self, client, therapist_user_pw, visit):
         save(visit, therapist_user_pw)
         client.force_login(therapist_user_pw)
+        draft = client.get(reverse("notes:progress", args=[visit.plan_id])).content.decode()
+        assert "4.00 mA × 10.0 min" not in draft  # the summary prints signed notes only
+        notes.note_sign(appointment=visit, user=therapist_user_pw, password="phoresis-demo")
         response = client.get(reverse("notes:progress", args=[visit.plan_id]))
         assert response.status_code == 200
         assert "4.00 mA × 10.0 min" in response.content.decode()
