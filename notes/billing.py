@@ -1,6 +1,6 @@
 """Billing (DOMAIN.md "Billing", R11): CPT codes and the 8-minute rule."""
 
-from treatments.models import Modality
+from treatments.models import Authorization, Modality
 
 CPT_IONTOPHORESIS = "97033"
 CPT_ULTRASOUND = "97035"
@@ -26,8 +26,20 @@ def units_for_minutes(minutes: int | None) -> int:
 
 
 def authorization_numbers(keys) -> dict:
-    """The insurance authorization number for each (plan id, date of service)
-    in `keys`, for the billing CSV. Authorizations (R22) land with their own
-    issue; until then no number is known and the column stays empty. Wire it
-    to the authorization valid on that date for that plan."""
-    return {}
+    """The insurance authorization number for each (plan id, date of
+    service) in `keys`, for the billing CSV: the authorization of that plan
+    valid on that date (R22), in one query. Keys without one are absent."""
+    keys = set(keys)
+    if not keys:
+        return {}
+    plan_ids = {plan_id for plan_id, _ in keys}
+    days = [day for _, day in keys]
+    found: dict = {}
+    authorizations = Authorization.objects.filter(
+        plan_id__in=plan_ids, valid_from__lte=max(days), valid_to__gte=min(days)
+    ).order_by("valid_from", "id")
+    for authorization in authorizations:
+        for plan_id, day in keys:
+            if plan_id == authorization.plan_id and authorization.valid_from <= day <= authorization.valid_to:
+                found.setdefault((plan_id, day), authorization.number)
+    return found

@@ -25,7 +25,7 @@ from notes.models import SessionNote
 from patients.models import Payer
 from patients.tests.factories import PatientFactory, ScreeningFactory
 from treatments import services as plans
-from treatments.models import TreatmentPlan
+from treatments.models import Authorization, TreatmentPlan
 from treatments.tests.factories import PlanFactory
 
 PASSWORD = "phoresis-demo"
@@ -337,6 +337,13 @@ class TestBilling:
         visit.patient.save()
         visit.plan.icd10_code = "M77.11"
         visit.plan.save()
+        day = visit.start.date()
+        authorization = visit.plan.authorizations.first() or Authorization.objects.create(
+            plan=visit.plan, payer=payer, number="X", visits_authorized=6, valid_from=day, valid_to=day
+        )
+        Authorization.objects.filter(pk=authorization.pk).update(
+            number="AUTH-77", valid_from=day - dt.timedelta(days=30), valid_to=day + dt.timedelta(days=30)
+        )
         notes.note_save(appointment=visit, values=ionto(visit), user=therapist)
         notes.note_sign(appointment=visit, user=therapist, password=PASSWORD)
         client.force_login(clinic_admin)
@@ -352,7 +359,9 @@ class TestBilling:
             "authorization_number",
         ]
         assert row.startswith(visit.start.date().isoformat())
-        assert "Synthetic Health,MEM-123,," in row and ",M77.11,97033,1,10,1," in row
+        assert (
+            "Synthetic Health,MEM-123,AUTH-77," in row
+        )  # the authorization valid that day (R22) and ",M77.11,97033,1,10,1," in row
         assert row.endswith('"Theo, PT, DPT"')
         other = client.get(reverse("notes:billing"), {"format": "csv", "month": "2001-01"}).content.decode()
         assert len(other.splitlines()) == 1
