@@ -14,6 +14,11 @@ class AppointmentsConfig(AppConfig):
         hooks.on_plan_closed(appointments_cancel_upcoming)
         hooks.on_plan_closed(waitlist_close_for_plan)
 
+        from appointments import hooks as booking_hooks
+        from appointments.services import waitlist_after_booked
+
+        booking_hooks.on_booked(waitlist_after_booked)
+
         from appointments.views import chart_attendance
         from patients.chart import ChartSection, register_section
 

@@ -15,9 +15,17 @@ def after_booked(appointment: Appointment) -> None:
     from appointments import reminders
 
     reminders.plan_for_booking(appointment)
-    from appointments.services.waitlist import waitlist_after_booked
+    for hook in _AFTER_BOOKED:
+        hook(appointment)  # the waitlist: an entry leaves the list once it got its slot
 
-    waitlist_after_booked(appointment)  # the entry leaves the list once it got its slot
+
+# Filled from AppointmentsConfig.ready() (services import this module).
+_AFTER_BOOKED: list = []
+
+
+def on_booked(hook) -> None:
+    if hook not in _AFTER_BOOKED:
+        _AFTER_BOOKED.append(hook)
 
 
 def after_rescheduled(appointment: Appointment, *, old_start: dt.datetime) -> None:

@@ -230,8 +230,8 @@ def test_each_dashboard_runs_a_fixed_number_of_queries(client, frozen, role, dja
     therapist = TherapistFactory(user=user) if role == "therapist" else TherapistFactory()
     client.force_login(user)
     _fill(range(2), therapist)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(13):
         assert client.get(reverse("home")).status_code == 200
     _fill(range(2, 12), therapist)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(13):
         assert client.get(reverse("home")).status_code == 200
