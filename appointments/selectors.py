@@ -265,6 +265,11 @@ def _active_entries() -> QuerySet[WaitlistEntry]:
 # every booking rule at that slot (appointments.services.entry_bookable); the
 # pages pass it in, since services sit above these reads.
 Bookable = Callable[..., bool]
+# Each rule check builds a Schedule for that plan (a fixed number of queries):
+# a page checks at most this many waiting entries per slot, oldest first, and
+# at most FREED_SLOTS_CHECKED freed slots, so its cost is bounded.
+MATCH_CHECKS = 3
+FREED_SLOTS_CHECKED = 5
 
 
 def waitlist_matches(
@@ -283,7 +288,7 @@ def waitlist_matches(
     if bookable is None:
         return fitting
     chosen = Therapist.objects.filter(pk=therapist).first() if therapist else None
-    return [e for e in fitting if bookable(e, start, therapist=chosen)]
+    return [e for e in fitting[:MATCH_CHECKS] if bookable(e, start, therapist=chosen)]
 
 
 def freed_slots(
@@ -304,14 +309,16 @@ def freed_slots(
     )
     entries = list(_active_entries())
     found = []
-    for appt in cancelled:
+    for index, appt in enumerate(cancelled):
+        if bookable is not None and index >= FREED_SLOTS_CHECKED:
+            break
         fitting = [
             e
             for e in entries
             if e.plan_id != appt.plan_id and entry_fits(e, appt.start, appt.end, appt.plan.modality)
         ]
         if bookable is not None:
-            fitting = [e for e in fitting if bookable(e, appt.start, therapist=appt.therapist)]
+            fitting = [e for e in fitting[:MATCH_CHECKS] if bookable(e, appt.start, therapist=appt.therapist)]
         found.append((appt, fitting))
     return found
 

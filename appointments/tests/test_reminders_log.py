@@ -97,10 +97,10 @@ def test_the_log_page_runs_a_constant_number_of_queries(
 ):
     client = logged_in(client, front_desk)
     url = reverse("appointments:patient_messages", args=[plan.patient_id])
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         client.get(url)
     add_visits(plan, therapist, at, 4, 2)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         assert client.get(url).content.decode().count("Confirmation") == 5
 
 
