@@ -447,6 +447,7 @@ def _search_form(request: HttpRequest) -> SlotSearchForm:
     return SlotSearchForm(
         request.GET if "date_from" in request.GET else None,
         initial={"date_from": today, "date_to": today + dt.timedelta(days=14)},
+        auto_id="search_%s",  # the booking form on the same page has a therapist too: ids stay unique
     )
 
 

@@ -82,7 +82,10 @@ class AddendumInSerializer(serializers.Serializer):
 
 
 def _appointment(pk: int) -> Appointment:
-    return get_object_or_404(Appointment.objects.select_related("plan__medication"), pk=pk)
+    # An evaluation (no plan) has no session note: 404.
+    return get_object_or_404(
+        Appointment.objects.select_related("plan__medication"), pk=pk, plan__isnull=False
+    )
 
 
 def _note_out(appointment: Appointment) -> dict:

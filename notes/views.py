@@ -40,6 +40,7 @@ def _appointment(pk: int) -> Appointment:
     return get_object_or_404(
         Appointment.objects.select_related("plan__medication", "patient", "therapist", "room", "device"),
         pk=pk,
+        plan__isnull=False,  # an evaluation has no session note
     )
 
 

@@ -55,8 +55,8 @@ def test_new_patient_evaluation_with_visible_refusals(page):
 
     # The slot finder, grouped by day, then a valid time.
     tuesday = monday + dt.timedelta(days=1)
-    page.locator("#id_date_from").fill(tuesday.isoformat())
-    page.locator("#id_date_to").fill(tuesday.isoformat())
+    page.locator("#search_date_from").fill(tuesday.isoformat())
+    page.locator("#search_date_to").fill(tuesday.isoformat())
     page.get_by_label("Starting after").fill("10:00")
     page.get_by_label("Ending by").fill("12:00")
     page.get_by_role("button", name="Search").click()
@@ -138,7 +138,7 @@ def test_click_on_free_time_in_the_day_by_therapist_books_a_prefilled_session(pa
     page.get_by_role("link", name=re.compile("Session · Iontophoresis")).click()
     expect(page.get_by_label("Start: Date")).to_have_value(monday.isoformat())
     expect(page.get_by_label("Start: Time")).to_have_value("10:00")
-    expect(page.get_by_label("Therapist")).to_have_value(str(tess.pk))
+    expect(page.locator("#id_therapist")).to_have_value(str(tess.pk))
     page.get_by_role("button", name="Book", exact=True).click()
     expect(page.get_by_role("alert").filter(has_text="Booked")).to_be_visible()
     visit = Appointment.objects.get(plan=plan)

@@ -126,3 +126,11 @@ def test_database_refuses_a_session_without_plan_and_an_evaluation_with_one(ther
     with pytest.raises(IntegrityError), transaction.atomic():
         Appointment.objects.create(kind=Appointment.Kind.EVALUATION, plan=plan, **base)
     assert plan.status == TreatmentPlan.Status.ACTIVE or plan.status
+
+
+def test_an_evaluation_has_no_session_note_page_nor_api(client, therapist_user, therapist, room, at):
+    visit = services.evaluation_book(patient=PatientFactory(), start=at(0, "10:00"), therapist=therapist)
+    client.force_login(therapist_user)
+    assert client.get(f"/schedule/{visit.pk}/note/").status_code == 404
+    assert client.get(f"/api/v1/appointments/{visit.pk}/note/").status_code == 404
+    assert client.get(f"/schedule/{visit.pk}/").status_code == 200
