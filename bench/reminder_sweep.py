@@ -85,7 +85,9 @@ class Sink:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+        # server_hostname: else aiosmtpd resolves socket.getfqdn() per
+        # connection inside its event loop (seconds on a slow resolver).
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=port, server_hostname="localhost")
 
     def __enter__(self) -> Sink:
         self.controller.start()

@@ -210,7 +210,10 @@ class Sink:
 def smtp_server(*, delay: float = 0.0):
     sink = Sink(delay=delay)
     port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    # server_hostname: otherwise aiosmtpd calls socket.getfqdn() for every
+    # connection, inside its event loop; a slow resolver then stalls every
+    # client for seconds (seen with three workers reconnecting per batch).
+    controller = Controller(sink, hostname="127.0.0.1", port=port, server_hostname="localhost")
     controller.start()
     sink.port = port
     try:
