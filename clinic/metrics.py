@@ -97,7 +97,9 @@ class _Registered:
                 # figures, not the process counters (nor a 500).
                 yield from list(collect())
             except DatabaseError:
-                logger.warning("metrics: %s unavailable (database error)", collect.__name__)
+                logger.warning(
+                    "metrics: a collector in %s is unavailable (database error)", collect.__module__
+                )
 
 
 def exposition() -> bytes:
