@@ -113,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
                 )
             name = module.__name__.split(".")[-1]
             log(f"[{stage.db} {n:,}] {name} done in {time.perf_counter() - began:.1f} s")
+            # What is measured so far, in case the run is stopped (the final write replaces it).
+            Path(args.out).with_suffix(".partial.json").write_text(json.dumps(results, indent=1, default=str))
     Path(args.out).write_text(json.dumps(results, indent=1, default=str))
     return 0
 
