@@ -289,7 +289,7 @@ class PlanViewSet(ReadStaffWriteRoles, viewsets.ModelViewSet):
         plan = services.plan_enter_maintenance(
             plan=self.get_object(), user=request.user, interval_days=body.validated_data["interval_days"]
         )
-        return Response(PlanSerializer(self._fresh(plan)).data)
+        return Response(PlanSerializer(self._fresh(plan), context=self.get_serializer_context()).data)
 
     @extend_schema(request=PlanReasonSerializer, responses=PlanSerializer, summary="→ cancelled")
     @action(detail=True, methods=["post"])
