@@ -302,7 +302,6 @@ def plan_maintenance_recalls(*, now: dt.datetime | None = None) -> int:
 RESENDABLE = (Status.SENT, Status.FAILED, Status.SKIPPED)
 
 
-@transaction.atomic
 def is_current_slot(reminder: Reminder) -> bool:
     """A visit's message is about its current slot (not one it was moved
     from); other messages (offers, recalls) have no visit to change."""
@@ -310,6 +309,7 @@ def is_current_slot(reminder: Reminder) -> bool:
     return appointment is None or reminder.slot_start == appointment.start
 
 
+@transaction.atomic
 def reminder_resend(*, reminder: Reminder, user=None) -> Reminder:
     """Send a message again on request (the patient lost it, a failure was
     fixed). The re-checks still apply: a stale message is voided, not sent."""
