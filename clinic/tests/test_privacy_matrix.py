@@ -32,6 +32,7 @@ from clinic.tests.test_permissions import (
     _routes_with_rows,
 )
 from clinic.tests.world import World, build_world
+from supplies.tests.factories import add_supplies
 from notes.models import Addendum, AdverseEvent, SessionNote
 from patients.models import Screening
 from treatments.models import TreatmentPlan
@@ -105,6 +106,7 @@ def world(django_db_setup, django_db_blocker):
     clock = _Clock()
     with django_db_blocker.unblock(), transaction.atomic():
         world = build_world(clock)
+        add_supplies(world)  # the supplies pages and API are walked too
         _mark(world)
         yield world
         transaction.set_rollback(True)
