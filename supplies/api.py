@@ -82,6 +82,13 @@ class SupplyItemViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         return selectors.items_with_stock().order_by("kind", "name", "id")
 
+    def _with_stock(self, serializer) -> None:
+        # Answer with the stock on hand too (an annotation): a new item's is 0.
+        item = serializer.save()
+        serializer.instance = self.get_queryset().get(pk=item.pk)
+
+    perform_create = perform_update = _with_stock
+
     def get_permissions(self):
         if self.request.method in permissions.SAFE_METHODS:
             return [StockPermission()]
