@@ -26,7 +26,7 @@ NOTE = {
     "skin_after": "erythema",
     "pain_before": 6,
     "pain_after": 4,
-    "timed_minutes": 12,
+    "timed_minutes": 10,  # within the delivered time (R18)
 }
 
 
