@@ -32,9 +32,9 @@ from clinic.tests.test_permissions import (
     _routes_with_rows,
 )
 from clinic.tests.world import World, build_world
-from supplies.tests.factories import add_supplies
 from notes.models import Addendum, AdverseEvent, SessionNote
 from patients.models import Screening
+from supplies.tests.factories import add_supplies
 from treatments.models import TreatmentPlan
 from treatments.rules import ALL_PARAMETERS
 
