@@ -184,14 +184,18 @@ def test_reschedule_before_the_reminder_sends_only_the_new_one_and_cancel_only_a
 # -- concurrency -------------------------------------------------------------------
 def test_two_sweeps_on_two_workers_send_500_reminders_once_each(env, smtp_sink, tmp_path):
     ids = due_rows(500)
-    worker_settings = env(REMINDER_SWEEP_BATCH="20")
+    worker_settings = env(REMINDER_SWEEP_BATCH="20", REMINDER_CLAIM_LEASE_SECONDS="10")
     with (
         celery_worker(worker_settings, tmp_path / "a.log") as a,
         celery_worker(worker_settings, tmp_path / "b.log") as b,
     ):
-        for _ in range(4):
+        # Sweeps every few seconds, as beat does: a row a sweep claimed but
+        # had no time left for comes back after its lease to the next one.
+        deadline = time.monotonic() + 240
+        while len(smtp_sink.raw) < 500 and time.monotonic() < deadline:
             reminders_sweep.delay()
-        smtp_sink.wait_for(500, timeout=90)
+            time.sleep(5)
+        smtp_sink.wait_for(500, timeout=30)
         messages = smtp_sink.settle(quiet=1.0)
         logs = a.output(), b.output()
     assert_each_once(messages, ids)
