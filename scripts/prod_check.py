@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import subprocess  # nosec B404 - runs the compose binary with an argument list
 import sys
@@ -120,9 +121,12 @@ def _volumes(model: dict) -> list[str]:
 def _commands(services: dict) -> list[str]:
     found = []
     web = _command(services.get("web", {}))
-    for step in ("manage.py migrate", "manage.py collectstatic", "gunicorn clinic.wsgi:application"):
+    for step in ("manage.py migrate", "manage.py collectstatic"):
         if step not in web:
             found.append(f"web: its command does not run `{step}`")
+    # gunicorn with its options (e.g. --config gunicorn.conf.py), serving the WSGI app
+    if not re.search(r"\bgunicorn\b[^;&|]*\bclinic\.wsgi:application\b", web):
+        found.append("web: its command does not run `gunicorn … clinic.wsgi:application`")
     worker = _command(services.get("worker", {}))
     if not worker.startswith("celery -A clinic worker"):
         found.append("worker: its command is not `celery -A clinic worker …`")
