@@ -36,7 +36,11 @@ staff = role_required(*BOOKING)
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    """An id from the query string; anything no database id can be (not
+    digits, or beyond 64 bits) is no filter rather than a server error."""
+    if not value or not value.isdigit() or len(value) > 18:
+        return None
+    return int(value)
 
 
 def _today() -> dt.date:
