@@ -13,27 +13,20 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.views import APIView
 
-from clinic.roles import has_role
+from clinic.api import RoleScopedFieldsMixin
 from supplies import selectors, services
-from supplies.access import ECONOMICS, CatalogPermission, EconomicsPermission, StockPermission
+from supplies.access import (
+    LOT_FIELDS,
+    SUPPLY_ITEM_FIELDS,
+    CatalogPermission,
+    EconomicsPermission,
+    StockPermission,
+)
 from supplies.models import FeeSchedule, Lot, StockMovement, SupplyItem
 
-COST_FIELDS = ("unit_cost",)
 
-
-class HidesCosts:
-    """What things cost is for clinic admins (economics); therapists see quantities."""
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        request = self.context.get("request")
-        if request is not None and not has_role(request.user, *ECONOMICS):
-            for name in COST_FIELDS:
-                data.pop(name, None)
-        return data
-
-
-class SupplyItemSerializer(HidesCosts, serializers.ModelSerializer):
+class SupplyItemSerializer(RoleScopedFieldsMixin, serializers.ModelSerializer):
+    field_policy = SUPPLY_ITEM_FIELDS  # costs are for clinic admins (economics)
     in_stock = serializers.DecimalField(max_digits=11, decimal_places=2, read_only=True)
 
     class Meta:
@@ -95,7 +88,8 @@ class SupplyItemViewSet(viewsets.ModelViewSet):
         return [CatalogPermission()]
 
 
-class LotSerializer(HidesCosts, serializers.ModelSerializer):
+class LotSerializer(RoleScopedFieldsMixin, serializers.ModelSerializer):
+    field_policy = LOT_FIELDS
     quantity = serializers.DecimalField(max_digits=9, decimal_places=2, write_only=True, min_value=0)
     unit_cost = serializers.DecimalField(
         max_digits=9, decimal_places=4, required=False, allow_null=True, min_value=0
