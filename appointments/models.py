@@ -308,6 +308,11 @@ class Reminder(models.Model):
         # One email for a series booking, listing all its sessions (hangs off
         # the series' first visit and its plan).
         SERIES_CONFIRMATION = "series_confirmation", "Series confirmation"
+        # The home program (homecare, R15 extended): the patient's logging
+        # link, and a recall when home logs go quiet or the HDSS climbs.
+        HOME_LINK = "home_link", "Home program link"
+        HOME_SILENCE_RECALL = "home_silence_recall", "Home program recall (no log)"
+        HOME_HDSS_RECALL = "home_hdss_recall", "Home program recall (HDSS)"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -322,6 +327,7 @@ class Reminder(models.Model):
 
     # Messages about one appointment; the others hang off a waitlist entry or a plan.
     APPOINTMENT_KINDS = (Kind.CONFIRMATION, Kind.REMINDER, Kind.RESCHEDULED, Kind.CANCELLATION)
+    HOME_KINDS = (Kind.HOME_LINK, Kind.HOME_SILENCE_RECALL, Kind.HOME_HDSS_RECALL)
 
     appointment = models.ForeignKey(
         Appointment, on_delete=models.PROTECT, null=True, blank=True, related_name="reminders"
@@ -385,6 +391,13 @@ class Reminder(models.Model):
                 condition=Q(kind="maintenance_recall"),
                 name="reminder_one_recall_per_due_date",
             ),
+            # One home-program message per plan and episode (slot_start: the
+            # day the silence began, the HDSS rise, or the link was issued).
+            models.UniqueConstraint(
+                fields=["plan", "kind", "slot_start"],
+                condition=Q(kind__in=["home_link", "home_silence_recall", "home_hdss_recall"]),
+                name="reminder_one_home_message_per_episode",
+            ),
             models.CheckConstraint(
                 condition=(
                     Q(
@@ -394,6 +407,10 @@ class Reminder(models.Model):
                     | Q(kind="waitlist_offer", waitlist_entry__isnull=False)
                     | Q(kind="maintenance_recall", plan__isnull=False)
                     | Q(kind="series_confirmation", appointment__isnull=False, plan__isnull=False)
+                    | Q(
+                        kind__in=["home_link", "home_silence_recall", "home_hdss_recall"],
+                        plan__isnull=False,
+                    )
                 ),
                 name="reminder_has_subject",
             ),

@@ -13,6 +13,7 @@ from appointments import selectors, services
 from appointments.models import Appointment, AppointmentChange, Device, Therapist
 from clinic.localtime import local_date, local_day_bounds
 from clinic.roles import Role, roles_of
+from homecare import selectors as home_selectors
 from notes.models import SessionNote
 from supplies.selectors import stock_alerts
 from treatments.models import TreatmentPlan
@@ -85,6 +86,9 @@ def therapist_dashboard(*, user, now: dt.datetime | None = None) -> dict:
         "calendar_feed_url": services.calendar_feed_url(therapist=me) if me else "",
         "unsigned": list(selectors.appointment_list(unsigned).order_by("start", "id")[:UNSIGNED_SHOWN]),
         "unsigned_count": unsigned.count(),
+        # The home program (homecare): patients to call, intake answers to review.
+        "home_attention": home_selectors.needing_attention(now=now)[:LIST_LIMIT],
+        "intakes": list(home_selectors.intakes_to_review()[:LIST_LIMIT]),
     }
 
 

@@ -59,6 +59,8 @@ class RuleCode(StrEnum):
     R9_VOLUME = "R9.volume"
     # R16 a plan on hold treats nobody: no check-in, no delivered note, no signing.
     R16_HOLD = "R16.hold"
+    # … nor at home: a home program paused for review logs no session.
+    R16_HOME_PAUSED = "R16.home_paused"
     # R17 signing: only once the visit has started, with the skin and pain checks.
     R17_NOT_STARTED = "R17.not_started"
     R17_CHECKS = "R17.checks"

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "appointments",
     "notes",
     "supplies",
+    "homecare",
 ]
 
 MIDDLEWARE = [
@@ -245,6 +246,9 @@ CELERY_BEAT_HEARTBEAT_FILE = env("CELERY_BEAT_HEARTBEAT_FILE", default=str(VAR_D
 # them after the visibility timeout. `expires` drops sweeps queued while no
 # worker ran (the next one does the same work).
 REMINDER_SWEEP_SECONDS = env.float("REMINDER_SWEEP_SECONDS", default=60.0)
+# The home program (homecare): a patient whose home log is silent this many
+# days gets one recall (R15 extended) and shows on the therapist's dashboard.
+HOME_SILENCE_DAYS = env.int("HOME_SILENCE_DAYS", default=14)
 # The sweep has a queue of its own: per-message send tasks (nudges) queued by
 # the thousand cannot hold it back until it expires. A worker consumes every
 # queue listed here unless started with -Q.
@@ -254,6 +258,7 @@ CELERY_TASK_QUEUES = (Queue(CELERY_TASK_DEFAULT_QUEUE), Queue(REMINDER_SWEEP_QUE
 CELERY_TASK_ROUTES = {
     "appointments.tasks.reminders_sweep": {"queue": REMINDER_SWEEP_QUEUE},
     "appointments.tasks.maintenance_recalls_plan": {"queue": REMINDER_SWEEP_QUEUE},
+    "homecare.tasks.home_recalls_plan": {"queue": REMINDER_SWEEP_QUEUE},
 }
 # Publishing from a web request (the nudge after a booking): short socket
 # timeouts of its own, so a Redis that accepts connections but never answers
@@ -268,6 +273,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     "maintenance-recalls": {
         "task": "appointments.tasks.maintenance_recalls_plan",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
+    "home-recalls": {
+        "task": "homecare.tasks.home_recalls_plan",
         "schedule": 3600.0,
         "options": {"expires": 3000},
     },
@@ -440,6 +450,10 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = tuple(
         "notes.Addendum",
         "notes.AdverseEvent",
         "appointments.Appointment",
+        # Everything a patient writes through a home-program link (R13, issue 22).
+        "homecare.IntakeResponse",
+        "homecare.HomeProgram",
+        "homecare.HomeSession",
     )
 )
 

@@ -49,8 +49,10 @@ urlpatterns = [
     path("", include("supplies.urls")),
     path("plans/", include("treatments.urls")),
     path("schedule/", include("appointments.urls")),
+    path("home-program/", include("homecare.urls")),
     path("api/v1/", include((api_patterns, "api"))),
     # The patient's signed links in reminder emails (no login).
+    path("r/", include("homecare.link_urls")),
     path("r/", include("appointments.link_urls")),
 ]
 

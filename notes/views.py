@@ -24,7 +24,7 @@ from clinic.exceptions import Locked
 from clinic.forms import add_service_errors
 from clinic.localtime import clinic_tz, local_day_bounds
 from clinic.roles import role_required, therapist_required
-from notes import selectors, services
+from notes import progress_page, selectors, services
 from notes.access import BILLING, NOTE
 from notes.billing import authorization_numbers
 from notes.forms import AddendumForm, NoteForm, SignForm
@@ -167,6 +167,7 @@ def progress(request: HttpRequest, pk: int) -> HttpResponse:
             ),
             "adverse_events": AdverseEvent.objects.filter(plan=plan).select_related("reported_by"),
             "appointments": plan.appointments.exclude(status=Appointment.Status.CANCELLED).count(),
+            "sections": progress_page.sections_for(request, plan),
         },
     )
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from appointments.models import Appointment, Reminder
+from appointments.reminders import kinds
 from appointments.reminders.selectors import announced_start
 from appointments.reminders.tokens import claim_url, link_url, optout_url
 from appointments.reminders.vtimezone import vtimezone_lines
@@ -187,6 +188,7 @@ def context_for(reminder: Reminder, *, rules: ClinicRules | None = None) -> dict
             }
             for visit in series_visits(reminder)
         ]
+    kinds.extend_context(reminder, context)
     return context
 
 

@@ -38,7 +38,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from appointments.models import NO_CLAIM, Appointment, Reminder
-from appointments.reminders import mail
+from appointments.reminders import kinds, mail
 from appointments.reminders.content import build_message, series_visits
 from clinic.models import ClinicRules
 from treatments.models import TreatmentPlan
@@ -161,6 +161,8 @@ def verdict_for(reminder: Reminder, *, now: dt.datetime) -> Verdict | None:
             return Verdict(Status.VOID, "The plan is no longer in maintenance.")
         if plan.appointments.filter(status__in=Appointment.UPCOMING_STATUSES, start__gt=now).exists():
             return Verdict(Status.VOID, "A maintenance visit is booked.")
+    elif reason := kinds.why_not(reminder, now=now):  # a kind a layer above registered
+        return Verdict(Status.VOID, reason)
     patient = reminder.patient
     if not patient.reminder_opt_in:
         return Verdict(Status.SKIPPED, "The patient opted out of email.")

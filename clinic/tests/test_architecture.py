@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-LAYERS = ("clinic", "patients", "treatments", "appointments", "notes", "supplies")
+LAYERS = ("clinic", "patients", "treatments", "appointments", "notes", "supplies", "homecare")
 WIRING = {
     "clinic.urls",
     "clinic.api_urls",

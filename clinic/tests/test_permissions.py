@@ -267,6 +267,14 @@ MATRIX: dict[str, Row] = {
     "appointments:waitlist_offer": row(
         "waitlist", POST=(LOGIN, 302, 302, 302)
     ),  # no slot: back with a message
+    # -- the home program (homecare): clinical pages; the world's plan is not
+    # tap water (its page sends the user back to the plan) and has no program
+    "homecare:program": row("plan", GET=(LOGIN, 403, 302, 302)),
+    "homecare:rotate_link": row("plan", POST=(LOGIN, 403, 404, 404)),
+    "homecare:revoke_link": row("plan", POST=(LOGIN, 403, 404, 404)),
+    "homecare:review": row("plan", POST=(LOGIN, 403, 404, 404)),
+    "homecare:end": row("plan", POST=(LOGIN, 403, 404, 404)),
+    "homecare:intake_review": row({"pk": "999999"}, GET=(LOGIN, 403, 404, 404)),
     # -- API: 401 without a token; the same roles as the pages
     "api:api-root": row(GET=API_STAFF),
     "api:schema": row(GET=API_STAFF),
