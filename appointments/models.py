@@ -391,12 +391,13 @@ class Reminder(models.Model):
                 condition=Q(kind="maintenance_recall"),
                 name="reminder_one_recall_per_due_date",
             ),
-            # One home-program message per plan and episode (slot_start: the
-            # day the silence began, the HDSS rise, or the link was issued).
+            # One home-program recall per plan and episode (slot_start: the
+            # day the silence began, or the HDSS rose). Link emails are sent
+            # each time a therapist issues a link.
             models.UniqueConstraint(
                 fields=["plan", "kind", "slot_start"],
-                condition=Q(kind__in=["home_link", "home_silence_recall", "home_hdss_recall"]),
-                name="reminder_one_home_message_per_episode",
+                condition=Q(kind__in=["home_silence_recall", "home_hdss_recall"]),
+                name="reminder_one_home_recall_per_episode",
             ),
             models.CheckConstraint(
                 condition=(

@@ -28,7 +28,7 @@ from patients.screening import ANSWER_FIELDS
 from patients.services import screening_record
 from treatments import services as plans
 from treatments.models import Modality, TreatmentPlan
-from treatments.rules import limit_problems
+from treatments.rules import fmt, limit_problems
 
 Kind = Reminder.Kind
 # How far back a patient may log a session they forgot to log.
@@ -151,7 +151,7 @@ def _check_program(plan: TreatmentPlan, values: Mapping[str, Any], *, on_date: d
         errors.setdefault("polarity_alternation", []).append("Choose how polarity alternates.")
     current = _decimal(clean["current_ma"])
     if current is None or not Decimal("1") <= current <= rules.tap_current_max_ma:
-        errors.setdefault("current_ma", []).append(f"Between 1 and {rules.tap_current_max_ma:g} mA.")
+        errors.setdefault("current_ma", []).append(f"Between 1 and {fmt(rules.tap_current_max_ma)} mA.")
     clean["current_ma"] = current
     minutes = clean["minutes"]
     if not isinstance(minutes, int) or not rules.tap_minutes_min <= minutes <= rules.tap_minutes_max:
@@ -351,7 +351,9 @@ def home_session_log(
         errors["minutes"] = [f"Enter the minutes of treatment, 1 to {rules.tap_minutes_max}."]
     current = _decimal(values.get("current_ma"))
     if current is None or not Decimal("0") < current <= rules.tap_current_max_ma:
-        errors["current_ma"] = [f"Enter the current the unit showed, up to {rules.tap_current_max_ma:g} mA."]
+        errors["current_ma"] = [
+            f"Enter the current the unit showed, up to {fmt(rules.tap_current_max_ma)} mA."
+        ]
     elif isinstance(day, dt.date):
         for problem in limit_problems(
             modality=Modality.TAP_WATER,
@@ -362,8 +364,8 @@ def home_session_log(
         ):
             errors.setdefault(problem.field, []).append(
                 ValidationError(
-                    f"At most {rules.tap_current_max_minor_ma:g} mA for you: turn the current down next time "
-                    "and tell us how it went.",
+                    f"At most {fmt(rules.tap_current_max_minor_ma)} mA for you: turn the current down "
+                    "next time and tell us how it went.",
                     code=problem.code,
                 )
             )
