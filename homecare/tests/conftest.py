@@ -5,6 +5,9 @@ import pytest
 
 from appointments.tests.conftest import next_weekday
 from appointments.tests.factories import DeviceFactory, RoomFactory, TherapistFactory
+
+# The real broker, worker and SMTP server of the reminder tests.
+from appointments.tests.test_tasks import _roles, broker, env, smtp_sink_fixture  # noqa: F401
 from clinic.localtime import local_datetime
 from clinic.tests.factories import UserFactory
 from homecare import services
