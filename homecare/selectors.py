@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Max, Q
+from django.db.models import Max
 
 from clinic.localtime import local_date
 from homecare.models import HomeProgram, HomeSession, IntakeResponse
@@ -160,10 +160,16 @@ def intakes_to_review():
 
 
 def front_desk_state(patient_id: int) -> str:
-    """What the front desk may know: 'active', 'needs review' or ''."""
-    programs = HomeProgram.objects.filter(plan__patient_id=patient_id).exclude(
-        status=HomeProgram.Status.ENDED
+    """What the front desk may know: 'active', 'needs review' or '' (one query)."""
+    statuses = set(
+        HomeProgram.objects.filter(plan__patient_id=patient_id)
+        .exclude(status=HomeProgram.Status.ENDED)
+        .values_list("status", flat=True)
     )
-    if programs.filter(Q(status=HomeProgram.Status.PAUSED)).exists():
+    return state_of(statuses)
+
+
+def state_of(statuses: set[str]) -> str:
+    if HomeProgram.Status.PAUSED in statuses:
         return "needs review"
-    return "active" if programs.exists() else ""
+    return "active" if statuses else ""

@@ -244,7 +244,8 @@ def plan_section(request: HttpRequest, plan: TreatmentPlan) -> dict | None:
         return None
     program = HomeProgram.objects.filter(plan=plan).first()
     if not has_role(request.user, *PROGRAM):
-        state = selectors.front_desk_state(plan.patient_id) if program is not None else ""
+        live = program is not None and program.status != HomeProgram.Status.ENDED
+        state = selectors.state_of({program.status}) if live else ""
         return {"state": state, "clinical": False} if state else None
     return {"plan": plan, "program": program, "clinical": True, "can_treat": is_therapist(request.user)}
 

@@ -174,8 +174,9 @@ def test_chart_runs_a_constant_number_of_queries(
     for plan in PlanFactory.create_batch(plans, patient=patient):
         make_appointments(plan, "completed")
     client.force_login(therapist_user)
-    # 12, the screening read audit row, duplicates, attendance, evaluations
-    with django_assert_max_num_queries(16):
+    # 12, the screening read audit row, duplicates, attendance, evaluations,
+    # and the home program's state and intakes waiting for review
+    with django_assert_max_num_queries(18):
         response = client.get(reverse("patients:detail", kwargs={"pk": patient.pk}))
     assert response.content.decode().count("Lateral epicondyle") == plans
 
