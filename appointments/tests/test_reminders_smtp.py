@@ -8,6 +8,7 @@ import pytest
 from appointments import reminders, services
 from appointments.models import Appointment, Reminder
 from appointments.reminders import mail, sending
+from appointments.tests import reminders_support
 from appointments.tests.reminders_support import message_id, reminder_id, smtp_sink_fixture  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -22,6 +23,19 @@ def visit(plan, therapist, room, device, at):
 
 def confirmation():
     return Reminder.objects.get(kind="confirmation")
+
+
+def test_a_new_connection_to_the_test_server_reads_nothing_it_received(smtp_sink, monkeypatch):
+    """aiosmtpd inspects its handler's members on every connection; when that
+    parsed every message received so far, greetings grew slower with each
+    message until the 3,000-message kill test's workers timed out connecting."""
+    smtp_sink.raw.append(b"Subject: received earlier\r\n\r\nHello\r\n")
+    parsed = []
+    with monkeypatch.context() as patch:  # undone before the fixture's own scan
+        patch.setattr(reminders_support, "parse", parsed.append)
+        with smtplib.SMTP("127.0.0.1", smtp_sink.port, timeout=5) as client:
+            assert client.noop()[0] == 250
+    assert parsed == []
 
 
 def test_the_sweep_delivers_over_smtp_and_records_the_message_id(smtp_sink, visit):
