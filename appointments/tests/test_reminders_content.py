@@ -29,6 +29,7 @@ from appointments.tests.reminders_support import (
     texts_of,
 )
 from clinic.localtime import local_datetime
+from homecare.tokens import read_intake
 from patients.tests.factories import ScreeningFactory
 from treatments.models import Modality
 from treatments.tests.factories import PlanFactory
@@ -119,7 +120,7 @@ def test_the_email_has_text_and_html_with_the_clinic_and_working_links(therapist
     assert "Lakeside & Co" in plain and "Lakeside &amp; Co" in html
     assert "Lakeside & Co" in message["subject"]
     links = re.findall(r"http://127\.0\.0\.1:8000(/r/\S+?/)(?:\s|$)", plain)
-    assert len(links) == 5
+    assert len(links) == 6
     names = set()
     for path in links:
         match = resolve(path)
@@ -127,9 +128,12 @@ def test_the_email_has_text_and_html_with_the_clinic_and_working_links(therapist
         if match.url_name == "unsubscribe":
             assert read_optout_token(match.kwargs["token"]) == appointment.patient_id
             continue
+        if match.url_name == "intake":  # the patient's first visit: the intake questions (homecare)
+            assert read_intake(match.kwargs["token"]) == appointment
+            continue
         purpose = {"detail": "view"}.get(match.url_name, match.url_name)
         assert read_token(match.kwargs["token"], purpose) == appointment
-    assert names == {"detail", "confirm", "cancel", "reschedule", "unsubscribe"}
+    assert names == {"detail", "confirm", "cancel", "reschedule", "unsubscribe", "intake"}
     assert message_id(message) == Reminder.objects.get(kind="confirmation").message_id
     assert message["To"] == appointment.patient.email
 
