@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 # Each app's demo module adds its synthetic data; order follows the app
-# dependencies (supplies → notes → appointments → treatments → patients → clinic).
+# dependencies (supplies and homecare → notes → appointments → treatments → patients → clinic).
 SEEDERS = (
     "clinic.demo",
     "patients.demo",
@@ -12,6 +12,7 @@ SEEDERS = (
     "appointments.demo",
     "notes.demo",
     "supplies.demo",
+    "homecare.demo",
 )
 
 
