@@ -42,6 +42,17 @@ def _yes_no(label: str, initial: str | None = None) -> forms.TypedChoiceField:
     )
 
 
+def _hdss(label: str) -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=label,
+        choices=HDSS_PATIENT,
+        coerce=int,
+        empty_value=None,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+
+
 class IntakeForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -50,14 +61,7 @@ class IntakeForm(forms.Form):
         self.fields["drug_allergy_details"] = forms.CharField(
             label="If yes: which medicine or ingredient?", required=False, max_length=500
         )
-        self.fields["hdss"] = forms.TypedChoiceField(
-            label="If you come for excessive sweating: how would you rate it?",
-            choices=HDSS_PATIENT,
-            coerce=int,
-            empty_value=None,
-            required=False,
-            widget=forms.RadioSelect,
-        )
+        self.fields["hdss"] = _hdss("If you come for excessive sweating: how would you rate it?")
         self.fields["comments"] = forms.CharField(
             label="Anything else your therapist should know? (optional)",
             required=False,
@@ -79,14 +83,7 @@ class HomeSessionForm(forms.Form):
     skin_reaction = forms.ChoiceField(
         label="Your skin after the session", choices=HomeSession.Skin.choices, widget=forms.RadioSelect
     )
-    hdss = forms.TypedChoiceField(
-        label="Your sweating these days",
-        choices=HDSS_PATIENT,
-        coerce=int,
-        empty_value=None,
-        required=False,
-        widget=forms.RadioSelect,
-    )
+    hdss = _hdss("Your sweating these days")
     comments = forms.CharField(
         label="Anything to tell your therapist? (optional)",
         required=False,

@@ -25,6 +25,17 @@ HDSS_CHOICES = [
 ]
 
 
+def hdss_field() -> models.PositiveSmallIntegerField:
+    """The HDSS (1–4), optional: the patient may not know or not say."""
+    return models.PositiveSmallIntegerField(
+        "HDSS",
+        null=True,
+        blank=True,
+        choices=HDSS_CHOICES,
+        validators=[MinValueValidator(1), MaxValueValidator(4)],
+    )
+
+
 class IntakeResponse(models.Model):
     """What the patient answered before a first visit or evaluation."""
 
@@ -38,13 +49,7 @@ class IntakeResponse(models.Model):
     appointment = models.ForeignKey(Appointment, on_delete=models.PROTECT, related_name="intakes")
     answers = models.JSONField(help_text="Screening question → the patient's answer.")
     drug_allergy_details = models.TextField(blank=True)
-    hdss = models.PositiveSmallIntegerField(
-        "HDSS",
-        null=True,
-        blank=True,
-        choices=HDSS_CHOICES,
-        validators=[MinValueValidator(1), MaxValueValidator(4)],
-    )
+    hdss = hdss_field()
     comments = models.TextField(blank=True)
     submitted_at = models.DateTimeField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
@@ -136,13 +141,7 @@ class HomeSession(models.Model):
     minutes = models.PositiveSmallIntegerField()
     current_ma = models.DecimalField("current (mA)", max_digits=4, decimal_places=1)
     skin_reaction = models.CharField(max_length=10, choices=Skin.choices)
-    hdss = models.PositiveSmallIntegerField(
-        "HDSS",
-        null=True,
-        blank=True,
-        choices=HDSS_CHOICES,
-        validators=[MinValueValidator(1), MaxValueValidator(4)],
-    )
+    hdss = hdss_field()
     comments = models.CharField(max_length=500, blank=True)
     logged_at = models.DateTimeField()
     reviewed_by = models.ForeignKey(

@@ -33,7 +33,7 @@ program_staff = role_required(*PROGRAM)
 def _closed(request: HttpRequest, exc: Exception) -> HttpResponse:
     if isinstance(exc, tokens.LinkClosed):
         return render(request, f"{LINKS}/closed.html", {"clinic": clinic_context()}, status=403)
-    return render(request, f"{LINKS}/invalid.html", {"clinic": clinic_context()}, status=400)
+    return render(request, "appointments/link/invalid.html", {"clinic": clinic_context()}, status=400)
 
 
 def _patient_link(view):

@@ -23,9 +23,16 @@ pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.django_db(t
 PHONE = {"width": 390, "height": 844}
 
 
-def link_in(message, settings, kind: str) -> str:
+def open_emailed_link(page, mailbox, settings, kind: str, heading: str) -> None:
+    """Send what is due, read the one email from the SMTP server, open its
+    `kind` link on a phone and check the page with axe."""
+    send_due_reminders()
+    (message,) = mailbox.wait_for(1)
     (link,) = set(re.findall(re.escape(settings.SITE_URL) + rf"/r/{kind}/[^\s\"'<>]+", text_of(message)))
-    return link
+    page.set_viewport_size(PHONE)
+    page.goto(link)
+    expect(page.get_by_role("heading", name=heading)).to_be_visible()
+    assert_accessible(page)
 
 
 def test_a_new_patient_answers_the_intake_on_a_phone(page, inbox, settings):  # noqa: F811
@@ -33,12 +40,7 @@ def test_a_new_patient_answers_the_intake_on_a_phone(page, inbox, settings):  # 
     plan = patient_plan("Noor", "Haddad", **{"tap_water": True})
     start = local_datetime(next_monday(), dt.time(10))
     scheduling.appointment_book(plan=plan, start=start, therapist=people["therapist"])
-    send_due_reminders()
-    (message,) = inbox.wait_for(1)
-    page.set_viewport_size(PHONE)
-    page.goto(link_in(message, settings, "intake"))
-    expect(page.get_by_role("heading", name="Before your first visit")).to_be_visible()
-    assert_accessible(page)
+    open_emailed_link(page, inbox, settings, "intake", "Before your first visit")
     page.get_by_role("button", name="Send my answers").click()
     expect(page.get_by_text("Please answer yes or no.").first).to_be_visible()  # the refusal shows
     for name in ANSWER_FIELDS:
@@ -56,12 +58,7 @@ def test_a_home_patient_logs_sessions_on_a_phone_and_a_blister_pauses_the_progra
     people = staff()
     plan = patient_plan("Ivo", "Marsh", **{"tap_water": True})
     program = services.program_start(plan=plan, user=people["therapist"].user, values=PROGRAM)
-    send_due_reminders()
-    (message,) = inbox.wait_for(1)
-    page.set_viewport_size(PHONE)
-    page.goto(link_in(message, settings, "home"))
-    expect(page.get_by_role("heading", name="My home program")).to_be_visible()
-    assert_accessible(page)
+    open_emailed_link(page, inbox, settings, "home", "My home program")
     page.get_by_label("Current the unit showed (mA)").fill("31")
     page.get_by_label("No reaction").check()
     page.get_by_role("button", name="Save this session").click()
