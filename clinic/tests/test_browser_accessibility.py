@@ -131,8 +131,35 @@ def test_front_desk_pages_are_accessible(page, clinic_day):
         screenshot(page, name)
 
 
+def _home_patient(clinic_day):
+    """A tap-water patient treating at home, with a log and intake answers."""
+    from homecare import services as home
+    from homecare.tests.conftest import PROGRAM
+    from patients.screening import ANSWER_FIELDS
+
+    plan = patient_plan("Hana", "Home", tap_water=True)
+    program = home.program_start(plan=plan, user=clinic_day["therapist"].user, values=PROGRAM)
+    today = timezone.localdate()
+    home.home_session_log(
+        program=program,
+        values={
+            "date": today,
+            "site": "hands",
+            "minutes": 20,
+            "current_ma": 14,
+            "skin_reaction": "none",
+            "hdss": 3,
+        },
+    )
+    intake = home.intake_submit(
+        appointment=clinic_day["booked"][0], answers={name: False for name in ANSWER_FIELDS}, hdss=2
+    )
+    return plan, intake
+
+
 def test_therapist_pages_are_accessible(page, clinic_day):
     plan = clinic_day["plan"]
+    home_plan, intake = _home_patient(clinic_day)
     login(page, "therapist")
     findings = visit_all(
         page,
@@ -145,6 +172,10 @@ def test_therapist_pages_are_accessible(page, clinic_day):
             ("new plan form", reverse("treatments:create", args=[plan.patient_id])),
             ("note", reverse("notes:note", args=[clinic_day["checked_in"].pk])),
             ("progress", reverse("notes:progress", args=[clinic_day["checked_in"].plan_id])),
+            ("home plan", reverse("treatments:detail", args=[home_plan.pk])),
+            ("home program", reverse("homecare:program", args=[home_plan.pk])),
+            ("home progress", reverse("notes:progress", args=[home_plan.pk])),
+            ("intake review", reverse("homecare:intake_review", args=[intake.pk])),
         ],
     )
     assert not findings, "\n".join(findings)
