@@ -51,7 +51,10 @@ def intake(request: HttpRequest, token: str) -> HttpResponse:
         appointment = tokens.read_intake(token)
     except (tokens.LinkInvalid, tokens.LinkClosed) as exc:
         return _closed(request, exc)
-    form = IntakeForm(request.POST or None)
+    sent = IntakeResponse.objects.filter(
+        appointment=appointment, status=IntakeResponse.Status.PROPOSED
+    ).first()
+    form = IntakeForm(request.POST or None, initial=_intake_initial(sent))
     done = request.GET.get("done") == "1"
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -69,6 +72,19 @@ def intake(request: HttpRequest, token: str) -> HttpResponse:
             return redirect(reverse("homelinks:intake", args=[token]) + "?done=1")
     context = {"clinic": clinic_context(), "form": form, "when": when(appointment.start), "done": done}
     return render(request, f"{LINKS}/intake.html", context, status=400 if form.errors else 200)
+
+
+def _intake_initial(sent: IntakeResponse | None) -> dict:
+    """What the patient sent, so a second visit to the page can change it."""
+    if sent is None:
+        return {}
+    answers = {name: "yes" if value else "no" for name, value in sent.answers.items()}
+    return {
+        **answers,
+        "drug_allergy_details": sent.drug_allergy_details,
+        "hdss": sent.hdss,
+        "comments": sent.comments,
+    }
 
 
 @_patient_link

@@ -78,6 +78,7 @@ def test_the_patient_answers_and_a_therapist_corrects_them_into_the_screening(fi
     done = client.post(link, {**NO_TO_ALL, "hdss": "3", "comments": "Hands worse in summer"})
     assert done.status_code == 302
     assert "your answers reached the clinic" in client.get(done["Location"]).content.decode()
+    assert "Hands worse in summer" in client.get(link).content.decode()  # what was sent, to change it
     client.post(link, {**NO_TO_ALL, "epilepsy": "yes", "hdss": "4"})  # a second send replaces the first
     intake = IntakeResponse.objects.get()
     assert intake.status == IntakeResponse.Status.PROPOSED and intake.answers["epilepsy"] and intake.hdss == 4
