@@ -122,9 +122,9 @@ def insert(request: HttpRequest) -> JsonResponse:
     body = json.loads(request.body)
     now = dt.datetime.now(dt.UTC)
     sql = (
-        "INSERT INTO appointments_appointment (created_at, updated_at, patient_id, plan_id, therapist_id,"
-        ' room_id, device_id, start, "end", status, sequence, cancel_reason, late_cancellation)'
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 'scheduled', 0, '', %s) RETURNING id"
+        "INSERT INTO appointments_appointment (created_at, updated_at, kind, patient_id, plan_id,"
+        ' therapist_id, room_id, device_id, start, "end", status, sequence, cancel_reason, late_cancellation)'
+        " VALUES (%s, %s, 'session', %s, %s, %s, %s, %s, %s, %s, 'scheduled', 0, '', %s) RETURNING id"
     )
     params = [
         now,

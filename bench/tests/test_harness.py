@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 
 from bench import harness, report, seeding
+from bench.calendar_feed import event_rows
 from bench.context import Stage, busiest_week
 
 
@@ -51,13 +52,27 @@ def test_bare_views_return_the_same_rows_as_ours(stage):
     start = dt.datetime.combine(monday, dt.time.min).isoformat()
     end = dt.datetime.combine(monday + dt.timedelta(days=7), dt.time.min).isoformat()
     for params in ({"start": start, "end": end, "therapist": therapist}, {"start": start, "end": end}):
-        # The bare view is the floor (the same rows, none of the page's
-        # extras: colours per therapist, warnings, hold flags): compare rows.
-        def rows(events):
-            return [(e["id"], e["start"], e["end"], e["url"], e["extendedProps"]["status"]) for e in events]
-
         ours = stage.client.get("/schedule/events/", params).json()
-        assert ours and rows(ours) == rows(stage.client.get("/bench/bare/events/", params).json())
+        assert ours and event_rows(ours) == event_rows(stage.client.get("/bench/bare/events/", params).json())
     ours = stage.client.get("/schedule/day/", {"date": day.isoformat()}).content
     bare = stage.client.get("/bench/bare/day/", {"date": day.isoformat()}).content
     assert ours.count(b"MRN ") == bare.count(b"MRN ") > 0
+
+
+@pytest.mark.urls("bench.urls")
+def test_the_bare_insert_writes_the_row_a_booking_writes(stage):
+    from appointments.models import Appointment
+
+    visit = Appointment.objects.filter(plan__isnull=False, device__isnull=False).first()
+    body = {
+        "patient": visit.patient_id,
+        "plan": visit.plan_id,
+        "therapist": visit.therapist_id,
+        "room": visit.room_id,
+        "device": visit.device_id,
+        "start": "2030-01-07T10:00:00-05:00",
+        "end": "2030-01-07T10:30:00-05:00",
+    }
+    response = stage.client.post("/bench/bare/insert/", body, content_type="application/json")
+    assert response.status_code == 201
+    assert Appointment.objects.get(pk=response.json()["id"]).kind == Appointment.Kind.SESSION
