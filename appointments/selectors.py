@@ -190,12 +190,20 @@ def _slots_free(
         latest = local_datetime(day, before) if before else None
         for candidate in therapists:
             for w_start, w_end in schedule.available_windows(candidate.id, day):
+                # The therapist's bookings in this window, merged: one walk
+                # along them as the moments advance (R1 for the therapist),
+                # instead of a lookup per moment.
+                taken = _merged(schedule.busy.clashes("therapist", candidate.id, w_start, w_end))
+                next_taken = 0
                 moment = w_start
                 if earliest and moment < earliest:
                     # Keep the step grid of the working block when starting later.
                     moment += step * -(-(earliest - moment) // step)
                 while moment + length <= w_end and (latest is None or moment + length <= latest):
-                    starts.setdefault(moment, []).append(candidate)
+                    while next_taken < len(taken) and taken[next_taken][1] <= moment:
+                        next_taken += 1
+                    if next_taken == len(taken) or taken[next_taken][0] >= moment + length:
+                        starts.setdefault(moment, []).append(candidate)
                     moment += step
         for moment in sorted(starts):
             if moment < now:
@@ -213,14 +221,23 @@ def _slots_free(
                 device = schedule.pick_device(moment, end, room=room)
                 if device is None:
                     continue
-            for candidate in starts[moment]:
-                if not schedule.busy.is_free("therapist", candidate.id, moment, end):
-                    continue
+            for candidate in starts[moment]:  # each free then (the walk above)
                 slots.append(Slot(moment, end, candidate, room, device))
                 if limit and len(slots) >= limit:
                     return slots
         day += dt.timedelta(days=1)
     return slots
+
+
+def _merged(intervals) -> list[tuple[dt.datetime, dt.datetime]]:
+    """(start, end, …) rows sorted by start → disjoint (start, end) spans."""
+    spans: list[list[dt.datetime]] = []
+    for start, end, *_ in intervals:
+        if spans and start <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], end)
+        else:
+            spans.append([start, end])
+    return [(start, end) for start, end in spans]
 
 
 def next_free_slot(

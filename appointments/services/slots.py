@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from appointments.models import Therapist
 from appointments.selectors import Slot, slots_free
 from appointments.services.booking import check_plan_bookable
-from clinic.localtime import local_date
+from clinic.localtime import clinic_tz
 from clinic.models import ClinicRules
 from clinic.rule_codes import codes_of
 from patients.models import Patient
@@ -105,13 +105,14 @@ def slot_search(
     )
     shown = every[:limit]
     days: dict[dt.date, SlotDay] = {}
-    for slot in every:
-        day = local_date(slot.start)
+    zone = clinic_tz()  # once: thousands of slots over four weeks
+    for number, slot in enumerate(every):
+        day = slot.start.astimezone(zone).date()
         if day not in days:
             days[day] = SlotDay(day, 0)
         days[day].count += 1
-    for slot in shown:
-        days[local_date(slot.start)].slots.append(slot)
+        if number < limit:
+            days[day].slots.append(slot)
     reason = ""
     if not every:
         who = f" with {therapist}" if therapist else ""
