@@ -44,7 +44,8 @@ def after_booked(appointment: Appointment, *, confirmation: bool = True) -> None
     all (after_series_booked); each still gets its own reminders."""
     from appointments import reminders
 
-    reminders.plan_for_booking(appointment, confirmation=confirmation)
+    # Called right after the insert (booking._create): the visit is new.
+    reminders.plan_for_booking(appointment, confirmation=confirmation, new=True)
     for hook in _ON_BOOKED:
         hook(appointment)
 

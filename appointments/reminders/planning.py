@@ -83,17 +83,23 @@ def _offsets_hours() -> list[int]:
         return [24]
 
 
-def _plan(appointment: Appointment, wanted: list[Wanted], *, now: dt.datetime) -> list[int]:
+def _plan(appointment: Appointment, wanted: list[Wanted], *, now: dt.datetime, new: bool = False) -> list[int]:
     """Create the wanted rows. A row with the same key that was never
     delivered (void, skipped) is planned again; a pending or sending one
     stands, and so does a sent one, except a rescheduled notice (see below):
-    the unique constraint forbids a second row. Returns the ids due now."""
-    existing = {
-        (r.kind, r.slot_start, r.offset_minutes): r
-        for r in Reminder.objects.filter(
-            appointment=appointment, slot_start__in={w.slot_start for w in wanted}
-        )
-    }
+    the unique constraint forbids a second row. Returns the ids due now.
+    `new`: the appointment was inserted in this transaction, so it has no
+    rows yet and none are looked for."""
+    existing = (
+        {}
+        if new
+        else {
+            (r.kind, r.slot_start, r.offset_minutes): r
+            for r in Reminder.objects.filter(
+                appointment=appointment, slot_start__in={w.slot_start for w in wanted}
+            )
+        }
+    )
     new, due_now = [], []
     for w in wanted:
         row = existing.get((w.kind, w.slot_start, w.offset_minutes))
@@ -156,10 +162,12 @@ def _void(appointment: Appointment, *, reason: str, keep_slot: dt.datetime | Non
     )
 
 
-def plan_for_booking(appointment: Appointment, *, confirmation: bool = True) -> None:
+def plan_for_booking(appointment: Appointment, *, confirmation: bool = True, new: bool = False) -> None:
+    """`new=True` from the booking services, right after the insert: a visit
+    that did not exist a moment ago has no reminder rows to revive."""
     now = timezone.now()
     notice = Kind.CONFIRMATION if confirmation else None
-    _nudge_on_commit(_plan(appointment, _for_slot(appointment, notice=notice, now=now), now=now))
+    _nudge_on_commit(_plan(appointment, _for_slot(appointment, notice=notice, now=now), now=now, new=new))
 
 
 def plan_for_series(appointments: list[Appointment]) -> None:
