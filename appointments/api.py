@@ -210,7 +210,8 @@ class AppointmentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
             device=data.get("device"),
             user=request.user,
         )
-        return Response(self._out(appointment), status=status.HTTP_201_CREATED)
+        # The service numbered the new session ("k of N"); its instance is the response.
+        return Response(self.get_serializer(appointment).data, status=status.HTTP_201_CREATED)
 
     def _out(self, appointment: Appointment) -> dict:
         return self.get_serializer(self.get_queryset().get(pk=appointment.pk)).data

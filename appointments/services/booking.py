@@ -230,7 +230,12 @@ def appointment_book(
         fixed_therapist=therapist is not None,
     )
     raise_for(problems)
-    return _create(plan, user, therapist=therapist, room=room, device=device, start=start, end=end)
+    appointment = _create(plan, user, therapist=therapist, room=room, device=device, start=start, end=end)
+    # "k of N" as selectors.with_session_number counts it (the plan's live
+    # sessions up to this one), from the rows the rules just read under the
+    # plan's lock: the response needs no second read of the new row.
+    appointment.session_number = 1 + sum(1 for other, _ in schedule.plan_sessions if other <= start)
+    return appointment
 
 
 def tap_water_problems(

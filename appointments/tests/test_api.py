@@ -43,6 +43,18 @@ def test_token_auth_then_book_one_session(client, front_desk, plan, therapist, r
     assert body["patient"] == plan.patient_id
 
 
+def test_the_booking_response_is_what_reading_the_visit_back_gives(api, plan, therapist, room, device, at):
+    """The create response is built from the booked instance (no second read):
+    it must say what GET says, "k of N" included, booked out of order."""
+    for day in (14, 0, 7):
+        response = api.post(
+            "/api/v1/appointments/", {"plan": plan.pk, "start": at(day, "10:00").isoformat()}, format="json"
+        )
+        assert response.status_code == 201, response.json()
+        assert response.json() == api.get(f"/api/v1/appointments/{response.json()['id']}/").json()
+    assert [r["session_number"] for r in api.get("/api/v1/appointments/").json()["results"]] == [1, 2, 3]
+
+
 def test_booking_a_taken_slot_answers_409_listing_each_conflict(api, plan, therapist, room, device, at):
     services.appointment_book(plan=plan, start=at(0, "10:00"), therapist=therapist)
     other = _other_plan()
