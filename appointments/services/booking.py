@@ -68,19 +68,14 @@ def _record(
     )
 
 
-def check_plan_bookable(plan: TreatmentPlan, *, adding: int = 1) -> int:
+def check_plan_bookable(plan: TreatmentPlan, *, adding: int = 1, used: int | None = None) -> int:
     """R4: only active plans, and within the authorized (or prescribed) count.
-    Returns how many sessions may still be booked."""
-    if plan.status != TreatmentPlan.Status.ACTIVE:
-        raise ValidationError(
-            {
-                "plan": ValidationError(
-                    f"This plan is {plan.get_status_display().lower()}: only active plans can be booked.",
-                    code=RuleCode.R4_PLAN_STATUS,
-                )
-            }
-        )
-    used = sessions_used(plan)
+    Returns how many sessions may still be booked. `used`: the plan's booked
+    and completed sessions when the caller read them under the plan's lock
+    (a `Schedule` of the plan counts them); otherwise they are counted here."""
+    check_plan_active(plan)
+    if used is None:
+        used = sessions_used(plan)
     remaining = plan.session_limit - used
     if adding > remaining:
         what = "authorized" if plan.sessions_authorized is not None else "prescribed"
@@ -94,6 +89,19 @@ def check_plan_bookable(plan: TreatmentPlan, *, adding: int = 1) -> int:
             }
         )
     return remaining
+
+
+def check_plan_active(plan: TreatmentPlan) -> None:
+    """R4: only active plans are booked."""
+    if plan.status != TreatmentPlan.Status.ACTIVE:
+        raise ValidationError(
+            {
+                "plan": ValidationError(
+                    f"This plan is {plan.get_status_display().lower()}: only active plans can be booked.",
+                    code=RuleCode.R4_PLAN_STATUS,
+                )
+            }
+        )
 
 
 def _clean_start(start: dt.datetime) -> dt.datetime:
@@ -213,13 +221,15 @@ def appointment_book(
     """Book one session of a plan (R1–R5). Without a therapist, room or
     device, the first free suitable one is chosen."""
     plan = lock_plan(plan.pk)
-    check_plan_bookable(plan)
+    check_plan_active(plan)
     start = _clean_start(start)
-    if start < timezone.now():
-        raise ValidationError({"start": "This time has already passed."})
     end = start + dt.timedelta(minutes=plan.session_minutes)
     day = local_date(start)
-    schedule = Schedule(plan=plan, date_from=day, date_to=day)
+    # Read after the lock: the count and the rules see every booking of the plan.
+    schedule = Schedule(plan=plan, date_from=day, date_to=day, therapist=therapist)
+    check_plan_bookable(plan, used=schedule.sessions_used)
+    if start < timezone.now():
+        raise ValidationError({"start": "This time has already passed."})
     problems, therapist, room, device = _choose_slot(
         schedule,
         start,
@@ -303,7 +313,7 @@ def evaluation_book(
         raise ValidationError({"start": "This time has already passed."})
     end = start + dt.timedelta(minutes=ClinicRules.current().evaluation_minutes)
     day = local_date(start)
-    schedule = Schedule(plan=None, patient=patient, date_from=day, date_to=day)
+    schedule = Schedule(plan=None, patient=patient, date_from=day, date_to=day, therapist=therapist)
     problems, therapist, room, _ = _choose_slot(
         schedule,
         start,
