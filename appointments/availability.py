@@ -24,9 +24,11 @@ from appointments.models import (
     Room,
     Therapist,
     TherapistException,
+    WaitlistEntry,
     WorkingHours,
 )
 from clinic.localtime import clinic_tz, local_date, local_datetime, local_day_bounds, span, week_key
+from clinic.models import ClinicRules
 from clinic.rule_codes import TAKEN, Problem, RuleCode
 from clinic.together import read_together
 from patients.models import Patient, Payer
@@ -163,7 +165,16 @@ class Schedule:
                 "valid_from", "id"
             )
             reads["payers"] = Payer.objects.filter(authorizations__plan_id=plan.id)
+            # What a booking of the plan does next: the waitlist entry it may
+            # close (services.waitlist_after_booked) ...
+            reads["waitlist"] = WaitlistEntry.objects.filter(plan_id=plan.id, is_active=True)
+        # ... and the clinic's settings row (R19's limits, the reminder offsets).
+        reads["rules"] = ClinicRules.objects.filter(pk=1)
         read = read_together(**reads)
+        self._rules = read["rules"][0] if read["rules"] else None
+        self.waitlist_entries: list[WaitlistEntry] = read.get("waitlist", [])
+        for entry in self.waitlist_entries:
+            entry.plan = plan
 
         if therapist is not None:
             read["therapists"] = [therapist] if therapist.is_active else []
@@ -248,6 +259,13 @@ class Schedule:
                 continue
             self._add_busy(appt_id, start, end, therapist_id, room_id, device_id, patient_id)
         self.plan_sessions = sorted(plan_sessions)
+
+    @property
+    def rules(self) -> ClinicRules:
+        """The clinic's rules, read with the rest (made on first use, as ClinicRules.current)."""
+        if self._rules is None:
+            self._rules = ClinicRules.current()
+        return self._rules
 
     def off_times(self, therapist_id: int, day: dt.date) -> list[Interval]:
         """The therapist's non-working time that day (the whole day when the

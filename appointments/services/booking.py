@@ -240,7 +240,9 @@ def appointment_book(
         fixed_therapist=therapist is not None,
     )
     raise_for(problems)
-    appointment = _create(plan, user, therapist=therapist, room=room, device=device, start=start, end=end)
+    appointment = _create(
+        plan, user, schedule=schedule, therapist=therapist, room=room, device=device, start=start, end=end
+    )
     # "k of N" as selectors.with_session_number counts it (the plan's live
     # sessions up to this one), from the rows the rules just read under the
     # plan's lock: the response needs no second read of the new row.
@@ -249,14 +251,18 @@ def appointment_book(
 
 
 def tap_water_problems(
-    plan: TreatmentPlan, start: dt.datetime, *, exclude_appointment_id: int | None = None
+    plan: TreatmentPlan,
+    start: dt.datetime,
+    *,
+    exclude_appointment_id: int | None = None,
+    rules: ClinicRules | None = None,
 ) -> list[Problem]:
     """R19: tap water at most once a day and 5 times a calendar week per
     patient, across the patient's tap-water plans (hands and feet count
     together: one current through the body a day)."""
     if plan is None or plan.modality != Modality.TAP_WATER:
         return []
-    rules = ClinicRules.current()
+    rules = rules or ClinicRules.current()
     day = local_date(start)
     monday = day - dt.timedelta(days=day.weekday())
     week_start, _ = local_day_bounds(monday)
@@ -327,6 +333,7 @@ def evaluation_book(
     return _create(
         None,
         user,
+        schedule=schedule,
         patient=patient,
         kind=Appointment.Kind.EVALUATION,
         therapist=therapist,
@@ -344,12 +351,17 @@ def _create(
     note: str = "",
     patient: Patient | None = None,
     confirmation: bool = True,
+    schedule: Schedule | None = None,
     **slot,
 ) -> Appointment:
-    """Insert a checked slot, record it in the history and plan its emails."""
+    """Insert a checked slot, record it in the history and plan its emails.
+    `schedule`: the one this single booking was checked against, read after
+    the plan's lock; what it read (the clinic's rules, the plan's waitlist
+    entry) serves the steps below instead of reading it again."""
     # Every booking path (one session, series, waitlist) comes through here;
     # the plan row is locked, so two bookings of one plan are serialised.
-    raise_for(tap_water_problems(plan, slot["start"]))
+    rules = schedule.rules if schedule is not None else None
+    raise_for(tap_water_problems(plan, slot["start"], rules=rules))
     appointment = _insert(
         Appointment(
             patient_id=plan.patient_id if plan is not None else patient.pk,
@@ -359,5 +371,5 @@ def _create(
         )
     )
     _record(appointment, "booked", user, note=note)
-    hooks.after_booked(appointment, confirmation=confirmation)
+    hooks.after_booked(appointment, confirmation=confirmation, schedule=schedule)
     return appointment
