@@ -72,8 +72,30 @@ class DeviceViewSet(TherapistViewSet):
 
 
 # -- appointments --------------------------------------------------------------
+class _PlanField(serializers.PrimaryKeyRelatedField):
+    """A plan by id. When booking (context `plan_read_by_service`), only the
+    id is checked here: the booking service reads the plan once, under its
+    row lock, and answers a missing one with this field's own message."""
+
+    def to_internal_value(self, data):
+        if not self.context.get("plan_read_by_service"):
+            return super().to_internal_value(data)
+        if isinstance(data, bool):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        try:
+            return int(data)
+        except (TypeError, ValueError):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+
+
 class AppointmentSerializer(serializers.ModelSerializer):
     session_number = serializers.IntegerField(read_only=True, allow_null=True)
+    plan = _PlanField(
+        queryset=TreatmentPlan.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text=Appointment._meta.get_field("plan").help_text or None,
+    )
     kind = serializers.ChoiceField(
         choices=Appointment.Kind.choices,
         default=Appointment.Kind.SESSION,
@@ -133,8 +155,16 @@ class AppointmentSerializer(serializers.ModelSerializer):
             errors = {}
             if plan is None:
                 errors["plan"] = "A session needs its plan (or book an evaluation: kind=evaluation)."
-            elif patient is not None and patient.pk != plan.patient_id:
-                errors["patient"] = "This is not the plan's patient."
+            elif patient is not None:
+                plan_patient = (
+                    plan.patient_id
+                    if isinstance(plan, TreatmentPlan)
+                    else TreatmentPlan.objects.filter(pk=plan).values_list("patient_id", flat=True).first()
+                )
+                if plan_patient is None:
+                    raise services.plan_missing(plan)
+                if patient.pk != plan_patient:
+                    errors["patient"] = "This is not the plan's patient."
         if errors:
             raise ValidationError(errors)
         return attrs
@@ -190,7 +220,9 @@ class AppointmentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
         return [BookingPermission()]
 
     def create(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
+        # The plan is read once, locked, by the booking service (not here too).
+        context = {**self.get_serializer_context(), "plan_read_by_service": True}
+        serializer = self.get_serializer(data=request.data, context=context)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         if data["kind"] == Appointment.Kind.EVALUATION:

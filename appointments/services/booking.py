@@ -91,6 +91,12 @@ def check_plan_bookable(plan: TreatmentPlan, *, adding: int = 1, used: int | Non
     return remaining
 
 
+def plan_missing(plan_id: object) -> ValidationError:
+    """No plan has this id: the API's answer, in DRF's words for a related id."""
+    message = f'Invalid pk "{plan_id}" - object does not exist.'
+    return ValidationError({"plan": ValidationError(message, code="does_not_exist")})
+
+
 def check_plan_active(plan: TreatmentPlan) -> None:
     """R4: only active plans are booked."""
     if plan.status != TreatmentPlan.Status.ACTIVE:
@@ -211,7 +217,7 @@ def _choose_slot(
 @transaction.atomic
 def appointment_book(
     *,
-    plan: TreatmentPlan,
+    plan: TreatmentPlan | int,
     start: dt.datetime,
     therapist: Therapist | None = None,
     room: Room | None = None,
@@ -219,8 +225,13 @@ def appointment_book(
     user=None,
 ) -> Appointment:
     """Book one session of a plan (R1–R5). Without a therapist, room or
-    device, the first free suitable one is chosen."""
-    plan = lock_plan(plan.pk)
+    device, the first free suitable one is chosen. `plan` may be its id: it is
+    read here once, locked (a missing one is a 400 on `plan`)."""
+    plan_id = plan if isinstance(plan, int) else plan.pk
+    try:
+        plan = lock_plan(plan_id)
+    except TreatmentPlan.DoesNotExist:
+        raise plan_missing(plan_id) from None
     check_plan_active(plan)
     start = _clean_start(start)
     end = start + dt.timedelta(minutes=plan.session_minutes)

@@ -55,6 +55,30 @@ def test_the_booking_response_is_what_reading_the_visit_back_gives(api, plan, th
     assert [r["session_number"] for r in api.get("/api/v1/appointments/").json()["results"]] == [1, 2, 3]
 
 
+def test_a_plan_that_is_not_there_is_a_400_on_plan(api, plan, therapist, room, device, at):
+    """The booking service reads the plan (once, locked); the serializer only
+    checks the id's shape, and the answers are DRF's for a related id."""
+    start = at(0, "10:00").isoformat()
+    for sent, message in [
+        (10**6, 'Invalid pk "1000000" - object does not exist.'),
+        ("abc", "Incorrect type. Expected pk value, received str."),
+        (True, "Incorrect type. Expected pk value, received bool."),
+    ]:
+        response = api.post("/api/v1/appointments/", {"plan": sent, "start": start}, format="json")
+        assert response.status_code == 400, response.json()
+        assert response.json()["plan"] == [message]
+    other = _other_plan()
+    response = api.post(
+        "/api/v1/appointments/", {"plan": plan.pk, "patient": other.patient_id, "start": start}, format="json"
+    )
+    assert response.status_code == 400 and "patient" in response.json()
+    response = api.post(
+        "/api/v1/appointments/", {"plan": 10**6, "patient": plan.patient_id, "start": start}, format="json"
+    )
+    assert response.status_code == 400 and "plan" in response.json()
+    assert not Appointment.objects.exists()
+
+
 def test_booking_a_taken_slot_answers_409_listing_each_conflict(api, plan, therapist, room, device, at):
     services.appointment_book(plan=plan, start=at(0, "10:00"), therapist=therapist)
     other = _other_plan()
