@@ -72,13 +72,14 @@ class DeviceViewSet(TherapistViewSet):
 
 
 # -- appointments --------------------------------------------------------------
-class _PlanField(serializers.PrimaryKeyRelatedField):
-    """A plan by id. When booking (context `plan_read_by_service`), only the
-    id is checked here: the booking service reads the plan once, under its
-    row lock, and answers a missing one with this field's own message."""
+class _ReadByService(serializers.PrimaryKeyRelatedField):
+    """A plan or therapist by id. When booking (context `ids_read_by_service`),
+    only the id is checked here: the booking service reads the row once
+    (the plan under its row lock, the therapist with the schedule) and
+    answers a missing one with this field's own message."""
 
     def to_internal_value(self, data):
-        if not self.context.get("plan_read_by_service"):
+        if not self.context.get("ids_read_by_service"):
             return super().to_internal_value(data)
         if isinstance(data, bool):
             self.fail("incorrect_type", data_type=type(data).__name__)
@@ -90,12 +91,8 @@ class _PlanField(serializers.PrimaryKeyRelatedField):
 
 class AppointmentSerializer(serializers.ModelSerializer):
     session_number = serializers.IntegerField(read_only=True, allow_null=True)
-    plan = _PlanField(
-        queryset=TreatmentPlan.objects.all(),
-        required=False,
-        allow_null=True,
-        help_text=Appointment._meta.get_field("plan").help_text or None,
-    )
+    plan = _ReadByService(queryset=TreatmentPlan.objects.all(), required=False, allow_null=True)
+    therapist = _ReadByService(queryset=Therapist.objects.all(), required=False, allow_null=True)
     kind = serializers.ChoiceField(
         choices=Appointment.Kind.choices,
         default=Appointment.Kind.SESSION,
@@ -162,7 +159,7 @@ class AppointmentSerializer(serializers.ModelSerializer):
                     else TreatmentPlan.objects.filter(pk=plan).values_list("patient_id", flat=True).first()
                 )
                 if plan_patient is None:
-                    raise services.plan_missing(plan)
+                    raise services.missing_related("plan", plan)
                 if patient.pk != plan_patient:
                     errors["patient"] = "This is not the plan's patient."
         if errors:
@@ -220,8 +217,9 @@ class AppointmentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
         return [BookingPermission()]
 
     def create(self, request, *args, **kwargs):
-        # The plan is read once, locked, by the booking service (not here too).
-        context = {**self.get_serializer_context(), "plan_read_by_service": True}
+        # The plan and the therapist are read once, by the booking service
+        # (the plan under its lock), not here too.
+        context = {**self.get_serializer_context(), "ids_read_by_service": True}
         serializer = self.get_serializer(data=request.data, context=context)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

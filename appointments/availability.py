@@ -122,13 +122,13 @@ class Schedule:
         date_to: dt.date,
         exclude_appointment_id: int | None = None,
         patient: Patient | None = None,
-        therapist: Therapist | None = None,
+        therapist: Therapist | int | None = None,
     ) -> None:
         """For a session of `plan`; or, with `plan=None` and a `patient`, for
         an evaluation: any active therapist and room, no device, and no plan
-        rule (R4, R5) — R1–R3 still apply. With `therapist`, slots are judged
-        for that therapist only (`therapists` holds them alone, if active
-        and qualified), whose row the caller already read."""
+        rule (R4, R5) — R1–R3 still apply. With `therapist` (a row, or its
+        id), slots are judged for that therapist only (`therapists` holds
+        them alone, if active and qualified; `named_therapist` is the row)."""
         self.plan = plan
         self.patient = plan.patient if plan is not None else patient
         # Neither: who works when (the calendar's shading), no bookings loaded.
@@ -141,10 +141,15 @@ class Schedule:
         # The small reference reads (who, where, with what, when open, the
         # plan's authorizations) go in one round trip; then the bookings.
         if therapist is not None:
-            # Only this therapist is judged (a booking that names one):
-            # their row is at hand, so only their hours and absences are read.
-            therapist_rows = Therapist.objects.none()
-            of_therapists = Q(therapist_id=therapist.id)
+            # Only this therapist is judged (a booking that names one): their
+            # row is at hand, or read here by its id; and only their hours
+            # and absences are read.
+            therapist_id = therapist if isinstance(therapist, int) else therapist.id
+            if isinstance(therapist, int):
+                therapist_rows = Therapist.objects.filter(pk=therapist_id)
+            else:
+                therapist_rows = Therapist.objects.none()
+            of_therapists = Q(therapist_id=therapist_id)
         else:
             therapist_rows = Therapist.objects.filter(is_active=True)
             of_therapists = Q(therapist__is_active=True)
@@ -176,8 +181,12 @@ class Schedule:
         for entry in self.waitlist_entries:
             entry.plan = plan
 
+        # The therapist a booking names (None when that id has no therapist).
+        self.named_therapist: Therapist | None = None
         if therapist is not None:
-            read["therapists"] = [therapist] if therapist.is_active else []
+            found = read["therapists"] if isinstance(therapist, int) else [therapist]
+            self.named_therapist = found[0] if found else None
+            read["therapists"] = [t for t in found if t.is_active]
         self.therapists = {
             t.id: t
             for t in read["therapists"]

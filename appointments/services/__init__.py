@@ -9,7 +9,7 @@ from appointments.services.booking import (
     appointment_book,
     check_plan_bookable,
     evaluation_book,
-    plan_missing,
+    missing_related,
     raise_for,
 )
 from appointments.services.calendar_feed import calendar_feed_rotate, calendar_feed_url
@@ -60,7 +60,7 @@ __all__ = [
     "cancel_would_be_late",
     "check_plan_bookable",
     "evaluation_book",
-    "plan_missing",
+    "missing_related",
     "raise_for",
     "SlotDay",
     "SlotSearch",

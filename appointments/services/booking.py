@@ -91,10 +91,21 @@ def check_plan_bookable(plan: TreatmentPlan, *, adding: int = 1, used: int | Non
     return remaining
 
 
-def plan_missing(plan_id: object) -> ValidationError:
-    """No plan has this id: the API's answer, in DRF's words for a related id."""
-    message = f'Invalid pk "{plan_id}" - object does not exist.'
-    return ValidationError({"plan": ValidationError(message, code="does_not_exist")})
+def missing_related(field: str, pk: object) -> ValidationError:
+    """No plan (or therapist) has the id sent as `field`: the API's answer,
+    in DRF's words for a related id."""
+    message = f'Invalid pk "{pk}" - object does not exist.'
+    return ValidationError({field: ValidationError(message, code="does_not_exist")})
+
+
+def _named_therapist(schedule: Schedule, therapist: Therapist | int | None) -> Therapist | None:
+    """The therapist a booking names, as the schedule read it (by id, when
+    the caller passed only the id)."""
+    if therapist is None:
+        return None
+    if schedule.named_therapist is None:
+        raise missing_related("therapist", therapist)
+    return schedule.named_therapist
 
 
 def check_plan_active(plan: TreatmentPlan) -> None:
@@ -219,25 +230,27 @@ def appointment_book(
     *,
     plan: TreatmentPlan | int,
     start: dt.datetime,
-    therapist: Therapist | None = None,
+    therapist: Therapist | int | None = None,
     room: Room | None = None,
     device: Device | None = None,
     user=None,
 ) -> Appointment:
     """Book one session of a plan (R1–R5). Without a therapist, room or
-    device, the first free suitable one is chosen. `plan` may be its id: it is
+    device, the first free suitable one is chosen. `therapist` may be its id:
+    the schedule reads it with the rest (a missing one is a 400 on `therapist`). `plan` may be its id: it is
     read here once, locked (a missing one is a 400 on `plan`)."""
     plan_id = plan if isinstance(plan, int) else plan.pk
     try:
         plan = lock_plan(plan_id)
     except TreatmentPlan.DoesNotExist:
-        raise plan_missing(plan_id) from None
+        raise missing_related("plan", plan_id) from None
     check_plan_active(plan)
     start = _clean_start(start)
     end = start + dt.timedelta(minutes=plan.session_minutes)
     day = local_date(start)
     # Read after the lock: the count and the rules see every booking of the plan.
     schedule = Schedule(plan=plan, date_from=day, date_to=day, therapist=therapist)
+    therapist = _named_therapist(schedule, therapist)
     check_plan_bookable(plan, used=schedule.sessions_used)
     if start < timezone.now():
         raise ValidationError({"start": "This time has already passed."})
@@ -314,7 +327,7 @@ def evaluation_book(
     *,
     patient: Patient,
     start: dt.datetime,
-    therapist: Therapist | None = None,
+    therapist: Therapist | int | None = None,
     room: Room | None = None,
     user=None,
 ) -> Appointment:
@@ -331,6 +344,7 @@ def evaluation_book(
     end = start + dt.timedelta(minutes=ClinicRules.current().evaluation_minutes)
     day = local_date(start)
     schedule = Schedule(plan=None, patient=patient, date_from=day, date_to=day, therapist=therapist)
+    therapist = _named_therapist(schedule, therapist)
     problems, therapist, room, _ = _choose_slot(
         schedule,
         start,

@@ -55,9 +55,10 @@ def test_the_booking_response_is_what_reading_the_visit_back_gives(api, plan, th
     assert [r["session_number"] for r in api.get("/api/v1/appointments/").json()["results"]] == [1, 2, 3]
 
 
-def test_a_plan_that_is_not_there_is_a_400_on_plan(api, plan, therapist, room, device, at):
-    """The booking service reads the plan (once, locked); the serializer only
-    checks the id's shape, and the answers are DRF's for a related id."""
+def test_a_plan_or_therapist_that_is_not_there_is_a_400_on_its_field(api, plan, therapist, room, device, at):
+    """The booking service reads the plan (once, locked) and the therapist;
+    the serializer only checks the ids' shape, and the answers are DRF's for
+    a related id."""
     start = at(0, "10:00").isoformat()
     for sent, message in [
         (10**6, 'Invalid pk "1000000" - object does not exist.'),
@@ -76,6 +77,12 @@ def test_a_plan_that_is_not_there_is_a_400_on_plan(api, plan, therapist, room, d
         "/api/v1/appointments/", {"plan": 10**6, "patient": plan.patient_id, "start": start}, format="json"
     )
     assert response.status_code == 400 and "plan" in response.json()
+    for kind, body in [("session", {"plan": plan.pk}), ("evaluation", {"patient": plan.patient_id})]:
+        response = api.post(
+            "/api/v1/appointments/", {**body, "kind": kind, "therapist": 10**6, "start": start}, format="json"
+        )
+        assert response.status_code == 400, response.json()
+        assert response.json()["therapist"] == ['Invalid pk "1000000" - object does not exist.']
     assert not Appointment.objects.exists()
 
 
