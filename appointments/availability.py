@@ -36,6 +36,19 @@ from treatments.models import Authorization, TreatmentPlan
 
 Interval = tuple[dt.datetime, dt.datetime]
 
+# What the rules read of each booking (Schedule._bookings).
+BOOKING_COLUMNS = (
+    "id",
+    "start",
+    "end",
+    "therapist_id",
+    "room_id",
+    "device_id",
+    "patient_id",
+    "plan_id",
+    "status",
+)
+
 # No visit lasts longer. Interval queries also bound `start` from below with
 # it, so the start index limits the scan to the range asked for: the cost
 # follows the rows returned, not the years of history behind them.
@@ -175,6 +188,20 @@ class Schedule:
             reads["waitlist"] = WaitlistEntry.objects.filter(plan_id=plan.id, is_active=True)
         # ... and the clinic's settings row (R19's limits, the reminder offsets).
         reads["rules"] = ClinicRules.objects.filter(pk=1)
+        # A day's bookings (one booking, a move) come in the same round trip,
+        # read with the resources' filters as subqueries; a longer range (the
+        # slot finder, the calendar) reads its many rows on their own, below.
+        one_day = date_from == date_to and not self.hours_only
+        if one_day:
+            resources = Q(room_id__in=Room.objects.filter(is_active=True).values("id"))
+            if therapist is not None:
+                resources |= Q(therapist_id=therapist_id)
+            else:
+                resources |= Q(therapist_id__in=Therapist.objects.filter(is_active=True).values("id"))
+            if self.modality is not None:
+                kind = Device.KIND_FOR_MODALITY[self.modality]
+                resources |= Q(device_id__in=Device.objects.filter(kind=kind).values("id"))
+            reads["bookings"] = (Appointment.objects.filter(self._bookings(resources)), BOOKING_COLUMNS)
         read = read_together(**reads)
         self._rules = read["rules"][0] if read["rules"] else None
         self.waitlist_entries: list[WaitlistEntry] = read.get("waitlist", [])
@@ -229,26 +256,17 @@ class Schedule:
         self.sessions_used = 0
         if self.hours_only:
             return
-        in_range = Q(
-            start__lt=self.range_end, end__gt=self.range_start, start__gt=self.range_start - LONGEST_VISIT
-        )
-        busy = (
-            in_range
-            & ~Q(status=Appointment.Status.CANCELLED)
-            & (
+        if one_day:
+            rows = read["bookings"]
+        else:
+            resources = (
                 Q(therapist_id__in=self.therapists)
                 | Q(room_id__in=self.rooms)
                 | Q(device_id__in=self.devices)
-                | Q(patient_id=self.patient.pk)
             )
-        )
-        # One read for R1 (what is busy in the range) and, for a plan, R4/R5
-        # (all of the plan's live sessions, inside the range or not).
-        if plan is not None:
-            busy |= Q(plan_id=plan.id, status__in=Appointment.ACTIVE_STATUSES)
-        rows = Appointment.objects.filter(busy).values_list(
-            "id", "start", "end", "therapist_id", "room_id", "device_id", "patient_id", "plan_id", "status"
-        )
+            rows = Appointment.objects.filter(self._bookings(resources)).values_list(*BOOKING_COLUMNS)
+        # The rows may be more than asked for (a day's read filters the
+        # resources loosely): each is judged against the exact sets here.
         plan_sessions = []
         for appt_id, start, end, therapist_id, room_id, device_id, patient_id, plan_id, status in rows:
             if plan is not None and plan_id == plan.id and status in Appointment.ACTIVE_STATUSES:
@@ -268,6 +286,20 @@ class Schedule:
                 continue
             self._add_busy(appt_id, start, end, therapist_id, room_id, device_id, patient_id)
         self.plan_sessions = sorted(plan_sessions)
+
+    def _bookings(self, resources: Q) -> Q:
+        """One read for R1 (what is busy in the range: the resources', and the
+        patient's) and, for a plan, R4/R5 (all of the plan's live sessions,
+        inside the range or not)."""
+        in_range = Q(
+            start__lt=self.range_end, end__gt=self.range_start, start__gt=self.range_start - LONGEST_VISIT
+        )
+        wanted = (
+            in_range & ~Q(status=Appointment.Status.CANCELLED) & (resources | Q(patient_id=self.patient.pk))
+        )
+        if self.plan is not None:
+            wanted |= Q(plan_id=self.plan.id, status__in=Appointment.ACTIVE_STATUSES)
+        return wanted
 
     @property
     def rules(self) -> ClinicRules:

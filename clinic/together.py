@@ -4,9 +4,10 @@
 sends one `UNION ALL` of the querysets, each row a (label, JSON object of the
 model's columns), and gives back model instances per label, in each
 queryset's order (its `order_by`, else its model's `Meta.ordering`, then the
-primary key). Meant for the few rows of reference data a write reads after
-taking its lock (one statement, so one snapshot), not for large reads: the
-rows travel as JSON. Each queryset keeps its own filters; joins
+primary key). A part given as `(queryset, ("id", "start", ...))` gives
+tuples of those columns instead, unordered. Meant for the few rows a write
+reads after taking its lock (one statement, so one snapshot), not for large
+reads: the rows travel as JSON. Each queryset keeps its own filters; joins
 (select_related) and annotations are not carried, only the model's columns.
 """
 
@@ -20,29 +21,24 @@ from django.db.models import CharField, F, Value
 from django.db.models.functions import JSONObject
 from django.utils import timezone
 
-
-def _columns(model: type[models.Model]) -> list[models.Field]:
-    return list(model._meta.concrete_fields)
+Part = models.QuerySet | tuple[models.QuerySet, tuple[str, ...]]
 
 
-def _decode(model: type[models.Model], row: dict, vendor: str) -> models.Model:
-    values = []
-    for field in _columns(model):
-        value = row.get(field.attname)
-        if value is not None:
-            if isinstance(field, models.JSONField):
-                # PostgreSQL nests the jsonb value; SQLite hands its text over.
-                if vendor == "sqlite" and isinstance(value, str):
-                    value = json.loads(value)
-            elif isinstance(field, models.DecimalField):
-                value = field.to_python(str(value))
-            else:
-                value = field.to_python(value)
-                # SQLite keeps UTC without an offset.
-                if isinstance(field, models.DateTimeField) and timezone.is_naive(value):
-                    value = timezone.make_aware(value, dt.UTC)
-        values.append(value)
-    return model.from_db(None, [f.attname for f in _columns(model)], values)
+def _value(field: models.Field, value, vendor: str):
+    if value is None:
+        return None
+    if isinstance(field, models.JSONField):
+        # PostgreSQL nests the jsonb value; SQLite hands its text over.
+        if vendor == "sqlite" and isinstance(value, str):
+            return json.loads(value)
+        return value
+    if isinstance(field, models.DecimalField):
+        return field.to_python(str(value))
+    value = field.to_python(value)
+    # SQLite keeps UTC without an offset.
+    if isinstance(field, models.DateTimeField) and timezone.is_naive(value):
+        value = timezone.make_aware(value, dt.UTC)
+    return value
 
 
 def _sort_key(model: type[models.Model], ordering: list[str]):
@@ -56,27 +52,37 @@ def _sort_key(model: type[models.Model], ordering: list[str]):
     return lambda obj: tuple(getattr(obj, a) for a in attnames)
 
 
-def read_together(*, using: str = "default", **querysets: models.QuerySet) -> dict[str, list[models.Model]]:
-    parts = []
-    for label, queryset in querysets.items():
+def read_together(*, using: str = "default", **parts: Part) -> dict[str, list]:
+    plans = {}
+    selects = []
+    for label, part in parts.items():
+        queryset, names = part if isinstance(part, tuple) else (part, None)
         model = queryset.model
-        parts.append(
+        columns = [model._meta.get_field(n) for n in names] if names else list(model._meta.concrete_fields)
+        plans[label] = (queryset, model, columns, names is not None)
+        selects.append(
             queryset.order_by().values(
                 label=Value(label, output_field=CharField()),
-                row=JSONObject(**{f.attname: F(f.attname) for f in _columns(model)}),
+                row=JSONObject(**{f.attname: F(f.attname) for f in columns}),
             )
         )
-    results: dict[str, list[models.Model]] = {label: [] for label in querysets}
-    if not parts:
+    results: dict[str, list] = {label: [] for label in parts}
+    if not selects:
         return results
-    combined = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    combined = selects[0].union(*selects[1:], all=True) if len(selects) > 1 else selects[0]
     vendor = connections[using].vendor
     for item in combined.using(using):
         row = item["row"]
         if isinstance(row, str):
             row = json.loads(row)
-        results[item["label"]].append(_decode(querysets[item["label"]].model, row, vendor))
-    for label, queryset in querysets.items():
-        ordering = list(queryset.query.order_by) or list(queryset.model._meta.ordering)
-        results[label].sort(key=_sort_key(queryset.model, ordering))
+        _, model, columns, as_tuples = plans[item["label"]]
+        values = [_value(f, row.get(f.attname), vendor) for f in columns]
+        if as_tuples:
+            results[item["label"]].append(tuple(values))
+        else:
+            results[item["label"]].append(model.from_db(using, [f.attname for f in columns], values))
+    for label, (queryset, model, _, as_tuples) in plans.items():
+        if not as_tuples:
+            ordering = list(queryset.query.order_by) or list(model._meta.ordering)
+            results[label].sort(key=_sort_key(model, ordering))
     return results

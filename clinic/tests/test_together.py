@@ -71,3 +71,16 @@ def test_one_query_gives_what_each_read_gives():
     assert rules.reminder_offsets == ClinicRules.current().reminder_offsets
     assert read["exceptions"][0].start == now and read["exceptions"][0].start.tzinfo is not None
     assert not read["rooms"][0]._state.adding  # saved rows, as from a read
+
+
+def test_a_part_of_named_columns_gives_tuples():
+    therapist = TherapistFactory()
+    now = timezone.now().replace(microsecond=0)
+    TherapistException.objects.create(
+        therapist=therapist, kind="vacation", start=now, end=now + dt.timedelta(hours=1)
+    )
+    columns = ("id", "therapist_id", "start", "end")
+    read = read_together(
+        absences=(TherapistException.objects.all(), columns), rooms=Room.objects.filter(pk__in=[])
+    )
+    assert read == {"absences": list(TherapistException.objects.values_list(*columns)), "rooms": []}
