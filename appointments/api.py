@@ -84,9 +84,12 @@ class _ReadByService(serializers.PrimaryKeyRelatedField):
         if isinstance(data, bool):
             self.fail("incorrect_type", data_type=type(data).__name__)
         try:
-            return int(data)
+            pk = int(data)
         except (TypeError, ValueError):
             self.fail("incorrect_type", data_type=type(data).__name__)
+        if not 0 < pk < 2**63:  # no row has it (and SQLite could not even bind it)
+            self.fail("does_not_exist", pk_value=data)
+        return pk
 
 
 class AppointmentSerializer(serializers.ModelSerializer):

@@ -62,6 +62,8 @@ def test_a_plan_or_therapist_that_is_not_there_is_a_400_on_its_field(api, plan, 
     start = at(0, "10:00").isoformat()
     for sent, message in [
         (10**6, 'Invalid pk "1000000" - object does not exist.'),
+        (2**70, f'Invalid pk "{2**70}" - object does not exist.'),
+        (-1, 'Invalid pk "-1" - object does not exist.'),
         ("abc", "Incorrect type. Expected pk value, received str."),
         (True, "Incorrect type. Expected pk value, received bool."),
     ]:
@@ -78,11 +80,14 @@ def test_a_plan_or_therapist_that_is_not_there_is_a_400_on_its_field(api, plan, 
     )
     assert response.status_code == 400 and "plan" in response.json()
     for kind, body in [("session", {"plan": plan.pk}), ("evaluation", {"patient": plan.patient_id})]:
-        response = api.post(
-            "/api/v1/appointments/", {**body, "kind": kind, "therapist": 10**6, "start": start}, format="json"
-        )
-        assert response.status_code == 400, response.json()
-        assert response.json()["therapist"] == ['Invalid pk "1000000" - object does not exist.']
+        for sent in (10**6, 2**70):
+            response = api.post(
+                "/api/v1/appointments/",
+                {**body, "kind": kind, "therapist": sent, "start": start},
+                format="json",
+            )
+            assert response.status_code == 400, response.json()
+            assert response.json()["therapist"] == [f'Invalid pk "{sent}" - object does not exist.']
     assert not Appointment.objects.exists()
 
 
