@@ -72,8 +72,30 @@ class DeviceViewSet(TherapistViewSet):
 
 
 # -- appointments --------------------------------------------------------------
+class _ReadByService(serializers.PrimaryKeyRelatedField):
+    """A plan or therapist by id. When booking (context `ids_read_by_service`),
+    only the id is checked here: the booking service reads the row once
+    (the plan under its row lock, the therapist with the schedule) and
+    answers a missing one with this field's own message."""
+
+    def to_internal_value(self, data):
+        if not self.context.get("ids_read_by_service"):
+            return super().to_internal_value(data)
+        if isinstance(data, bool):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        try:
+            pk = int(data)
+        except (TypeError, ValueError):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if not 0 < pk < 2**63:  # no row has it (and SQLite could not even bind it)
+            self.fail("does_not_exist", pk_value=data)
+        return pk
+
+
 class AppointmentSerializer(serializers.ModelSerializer):
     session_number = serializers.IntegerField(read_only=True, allow_null=True)
+    plan = _ReadByService(queryset=TreatmentPlan.objects.all(), required=False, allow_null=True)
+    therapist = _ReadByService(queryset=Therapist.objects.all(), required=False, allow_null=True)
     kind = serializers.ChoiceField(
         choices=Appointment.Kind.choices,
         default=Appointment.Kind.SESSION,
@@ -133,8 +155,16 @@ class AppointmentSerializer(serializers.ModelSerializer):
             errors = {}
             if plan is None:
                 errors["plan"] = "A session needs its plan (or book an evaluation: kind=evaluation)."
-            elif patient is not None and patient.pk != plan.patient_id:
-                errors["patient"] = "This is not the plan's patient."
+            elif patient is not None:
+                plan_patient = (
+                    plan.patient_id
+                    if isinstance(plan, TreatmentPlan)
+                    else TreatmentPlan.objects.filter(pk=plan).values_list("patient_id", flat=True).first()
+                )
+                if plan_patient is None:
+                    raise services.missing_related("plan", plan)
+                if patient.pk != plan_patient:
+                    errors["patient"] = "This is not the plan's patient."
         if errors:
             raise ValidationError(errors)
         return attrs
@@ -190,7 +220,10 @@ class AppointmentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
         return [BookingPermission()]
 
     def create(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
+        # The plan and the therapist are read once, by the booking service
+        # (the plan under its lock), not here too.
+        context = {**self.get_serializer_context(), "ids_read_by_service": True}
+        serializer = self.get_serializer(data=request.data, context=context)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         if data["kind"] == Appointment.Kind.EVALUATION:
@@ -210,7 +243,8 @@ class AppointmentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
             device=data.get("device"),
             user=request.user,
         )
-        return Response(self._out(appointment), status=status.HTTP_201_CREATED)
+        # The service numbered the new session ("k of N"); its instance is the response.
+        return Response(self.get_serializer(appointment).data, status=status.HTTP_201_CREATED)
 
     def _out(self, appointment: Appointment) -> dict:
         return self.get_serializer(self.get_queryset().get(pk=appointment.pk)).data

@@ -24,14 +24,30 @@ from appointments.models import (
     Room,
     Therapist,
     TherapistException,
+    WaitlistEntry,
     WorkingHours,
 )
 from clinic.localtime import clinic_tz, local_date, local_datetime, local_day_bounds, span, week_key
+from clinic.models import ClinicRules
 from clinic.rule_codes import TAKEN, Problem, RuleCode
-from patients.models import Patient
-from treatments.models import TreatmentPlan
+from clinic.together import read_together
+from patients.models import Patient, Payer
+from treatments.models import Authorization, TreatmentPlan
 
 Interval = tuple[dt.datetime, dt.datetime]
+
+# What the rules read of each booking (Schedule._bookings).
+BOOKING_COLUMNS = (
+    "id",
+    "start",
+    "end",
+    "therapist_id",
+    "room_id",
+    "device_id",
+    "patient_id",
+    "plan_id",
+    "status",
+)
 
 # No visit lasts longer. Interval queries also bound `start` from below with
 # it, so the start index limits the scan to the range asked for: the cost
@@ -119,10 +135,13 @@ class Schedule:
         date_to: dt.date,
         exclude_appointment_id: int | None = None,
         patient: Patient | None = None,
+        therapist: Therapist | int | None = None,
     ) -> None:
         """For a session of `plan`; or, with `plan=None` and a `patient`, for
         an evaluation: any active therapist and room, no device, and no plan
-        rule (R4, R5) — R1–R3 still apply."""
+        rule (R4, R5) — R1–R3 still apply. With `therapist` (a row, or its
+        id), slots are judged for that therapist only (`therapists` holds
+        them alone, if active and qualified; `named_therapist` is the row)."""
         self.plan = plan
         self.patient = plan.patient if plan is not None else patient
         # Neither: who works when (the calendar's shading), no bookings loaded.
@@ -132,23 +151,80 @@ class Schedule:
         self.range_start = local_day_bounds(date_from)[0]
         self.range_end = local_day_bounds(date_to)[1]
 
+        # The small reference reads (who, where, with what, when open, the
+        # plan's authorizations) go in one round trip; then the bookings.
+        if therapist is not None:
+            # Only this therapist is judged (a booking that names one): their
+            # row is at hand, or read here by its id; and only their hours
+            # and absences are read.
+            therapist_id = therapist if isinstance(therapist, int) else therapist.id
+            if isinstance(therapist, int):
+                therapist_rows = Therapist.objects.filter(pk=therapist_id)
+            else:
+                therapist_rows = Therapist.objects.none()
+            of_therapists = Q(therapist_id=therapist_id)
+        else:
+            therapist_rows = Therapist.objects.filter(is_active=True)
+            of_therapists = Q(therapist__is_active=True)
+        reads = {
+            "therapists": therapist_rows,
+            "rooms": Room.objects.filter(is_active=True),
+            "closures": ClinicClosure.objects.filter(end_date__gte=date_from, start_date__lte=date_to),
+            "hours": WorkingHours.objects.filter(of_therapists),
+            "exceptions": TherapistException.objects.filter(
+                of_therapists, start__lt=self.range_end, end__gt=self.range_start
+            ),
+        }
+        if self.modality is not None:
+            reads["devices"] = Device.objects.filter(kind=Device.KIND_FOR_MODALITY[self.modality])
+        if plan is not None and not self.hours_only:
+            # R22: the plan's authorizations (none recorded: R4's count alone).
+            reads["authorizations"] = Authorization.objects.filter(plan_id=plan.id).order_by(
+                "valid_from", "id"
+            )
+            reads["payers"] = Payer.objects.filter(authorizations__plan_id=plan.id)
+            # What a booking of the plan does next: the waitlist entry it may
+            # close (services.waitlist_after_booked) ...
+            reads["waitlist"] = WaitlistEntry.objects.filter(plan_id=plan.id, is_active=True)
+        # ... and the clinic's settings row (R19's limits, the reminder offsets).
+        reads["rules"] = ClinicRules.objects.filter(pk=1)
+        # A day's bookings (one booking, a move) come in the same round trip,
+        # read with the resources' filters as subqueries; a longer range (the
+        # slot finder, the calendar) reads its many rows on their own, below.
+        one_day = date_from == date_to and not self.hours_only
+        if one_day:
+            resources = Q(room_id__in=Room.objects.filter(is_active=True).values("id"))
+            if therapist is not None:
+                resources |= Q(therapist_id=therapist_id)
+            else:
+                resources |= Q(therapist_id__in=Therapist.objects.filter(is_active=True).values("id"))
+            if self.modality is not None:
+                kind = Device.KIND_FOR_MODALITY[self.modality]
+                resources |= Q(device_id__in=Device.objects.filter(kind=kind).values("id"))
+            reads["bookings"] = (Appointment.objects.filter(self._bookings(resources)), BOOKING_COLUMNS)
+        read = read_together(**reads)
+        self._rules = read["rules"][0] if read["rules"] else None
+        self.waitlist_entries: list[WaitlistEntry] = read.get("waitlist", [])
+        for entry in self.waitlist_entries:
+            entry.plan = plan
+
+        # The therapist a booking names (None when that id has no therapist).
+        self.named_therapist: Therapist | None = None
+        if therapist is not None:
+            found = read["therapists"] if isinstance(therapist, int) else [therapist]
+            self.named_therapist = found[0] if found else None
+            read["therapists"] = [t for t in found if t.is_active]
         self.therapists = {
             t.id: t
-            for t in Therapist.objects.filter(is_active=True)
+            for t in read["therapists"]
             if self.modality is None or self.modality in (t.modalities or [])
         }
         self.rooms = {
-            r.id: r
-            for r in Room.objects.filter(is_active=True)
-            if self.modality is None or self.modality in (r.modalities or [])
+            r.id: r for r in read["rooms"] if self.modality is None or self.modality in (r.modalities or [])
         }
-        if self.modality is None:
-            self.devices: dict[int, Device] = {}
-        else:
-            device_kind = Device.KIND_FOR_MODALITY[self.modality]
-            self.devices = {d.id: d for d in Device.objects.filter(kind=device_kind)}
+        self.devices: dict[int, Device] = {d.id: d for d in read.get("devices", [])}
         self.closed_days: dict[dt.date, str] = {}
-        for closure in ClinicClosure.objects.filter(end_date__gte=date_from, start_date__lte=date_to):
+        for closure in read["closures"]:
             day = closure.start_date
             while day <= closure.end_date:
                 self.closed_days[day] = closure.reason
@@ -156,56 +232,81 @@ class Schedule:
         self.hours: dict[int, dict[int, list[tuple[dt.time, dt.time]]]] = defaultdict(
             lambda: defaultdict(list)
         )
-        for wh in WorkingHours.objects.filter(therapist_id__in=self.therapists):
-            self.hours[wh.therapist_id][wh.weekday].append((wh.start_time, wh.end_time))
+        for wh in read["hours"]:
+            if wh.therapist_id in self.therapists:
+                self.hours[wh.therapist_id][wh.weekday].append((wh.start_time, wh.end_time))
         self.extra: dict[int, list[Interval]] = defaultdict(list)
         self.away: dict[int, list[tuple[dt.datetime, dt.datetime, str]]] = defaultdict(list)
-        for exc in TherapistException.objects.filter(
-            therapist_id__in=self.therapists, start__lt=self.range_end, end__gt=self.range_start
-        ):
+        for exc in read["exceptions"]:
+            if exc.therapist_id not in self.therapists:
+                continue
             if exc.is_available:
                 self.extra[exc.therapist_id].append((exc.start, exc.end))
             else:
                 self.away[exc.therapist_id].append((exc.start, exc.end, exc.get_kind_display()))
+        payers = {p.id: p for p in read.get("payers", [])}
+        self.authorizations = read.get("authorizations", [])
+        for authorization in self.authorizations:
+            authorization.payer = payers[authorization.payer_id]
 
         self.busy = Busy()
         self.names: dict[tuple[str, int], str] = {}
         self.plan_sessions: list[tuple[dt.datetime, int]] = []
+        # R4: the plan's booked and completed sessions (selectors.sessions_used).
+        self.sessions_used = 0
         if self.hours_only:
             return
-        rows = (
-            Appointment.objects.filter(
-                start__lt=self.range_end, end__gt=self.range_start, start__gt=self.range_start - LONGEST_VISIT
-            )
-            .exclude(status=Appointment.Status.CANCELLED)
-            .filter(
+        if one_day:
+            rows = read["bookings"]
+        else:
+            resources = (
                 Q(therapist_id__in=self.therapists)
                 | Q(room_id__in=self.rooms)
                 | Q(device_id__in=self.devices)
-                | Q(patient_id=self.patient.pk)
             )
-            .values_list("id", "start", "end", "therapist_id", "room_id", "device_id", "patient_id")
-        )
-        for appt_id, start, end, therapist_id, room_id, device_id, patient_id in rows:
-            if appt_id == exclude_appointment_id:
+            rows = Appointment.objects.filter(self._bookings(resources)).values_list(*BOOKING_COLUMNS)
+        # The rows may be more than asked for (a day's read filters the
+        # resources loosely): each is judged against the exact sets here.
+        plan_sessions = []
+        for appt_id, start, end, therapist_id, room_id, device_id, patient_id, plan_id, status in rows:
+            if plan is not None and plan_id == plan.id and status in Appointment.ACTIVE_STATUSES:
+                self.sessions_used += 1
+                if appt_id != exclude_appointment_id:
+                    plan_sessions.append((start, appt_id))
+            if appt_id == exclude_appointment_id or status == Appointment.Status.CANCELLED:
+                continue
+            if not (self.range_start - LONGEST_VISIT < start < self.range_end and end > self.range_start):
+                continue  # one of the plan's sessions outside the range
+            if not (
+                therapist_id in self.therapists
+                or room_id in self.rooms
+                or device_id in self.devices
+                or patient_id == self.patient.pk
+            ):
                 continue
             self._add_busy(appt_id, start, end, therapist_id, room_id, device_id, patient_id)
+        self.plan_sessions = sorted(plan_sessions)
 
-        # R5 needs all of the plan's live sessions, inside the range or not.
-        if plan is not None:
-            self.plan_sessions = sorted(
-                (start, appt_id)
-                for appt_id, start in Appointment.objects.filter(
-                    plan_id=plan.id, status__in=Appointment.ACTIVE_STATUSES
-                ).values_list("id", "start")
-                if appt_id != exclude_appointment_id
-            )
-            # R22: the plan's authorizations (none recorded: R4's count alone).
-            self.authorizations = list(
-                plan.authorizations.select_related("payer").order_by("valid_from", "id")
-            )
-        else:
-            self.authorizations = []
+    def _bookings(self, resources: Q) -> Q:
+        """One read for R1 (what is busy in the range: the resources', and the
+        patient's) and, for a plan, R4/R5 (all of the plan's live sessions,
+        inside the range or not)."""
+        in_range = Q(
+            start__lt=self.range_end, end__gt=self.range_start, start__gt=self.range_start - LONGEST_VISIT
+        )
+        wanted = (
+            in_range & ~Q(status=Appointment.Status.CANCELLED) & (resources | Q(patient_id=self.patient.pk))
+        )
+        if self.plan is not None:
+            wanted |= Q(plan_id=self.plan.id, status__in=Appointment.ACTIVE_STATUSES)
+        return wanted
+
+    @property
+    def rules(self) -> ClinicRules:
+        """The clinic's rules, read with the rest (made on first use, as ClinicRules.current)."""
+        if self._rules is None:
+            self._rules = ClinicRules.current()
+        return self._rules
 
     def off_times(self, therapist_id: int, day: dt.date) -> list[Interval]:
         """The therapist's non-working time that day (the whole day when the

@@ -14,7 +14,8 @@ from appointments.models import Appointment
 # Other scheduling services that react to a booking (the waitlist lets an
 # entry go once it got its slot). Registered from AppointmentsConfig.ready():
 # they import the booking service, so importing them here would be a cycle.
-_ON_BOOKED: list[Callable[[Appointment], None]] = []
+# Called as hook(appointment, schedule=...): see after_booked.
+_ON_BOOKED: list[Callable[..., None]] = []
 
 
 # Layers above scheduling (supplies) react to a visit that will not happen:
@@ -34,19 +35,24 @@ def visit_voided(appointment: Appointment, *, user=None) -> None:
         hook(appointment=appointment, user=user)
 
 
-def on_booked(hook: Callable[[Appointment], None]) -> None:
+def on_booked(hook: Callable[..., None]) -> None:
     if hook not in _ON_BOOKED:
         _ON_BOOKED.append(hook)
 
 
-def after_booked(appointment: Appointment, *, confirmation: bool = True) -> None:
+def after_booked(appointment: Appointment, *, confirmation: bool = True, schedule=None) -> None:
     """`confirmation=False` for the visits of a series: one email lists them
-    all (after_series_booked); each still gets its own reminders."""
+    all (after_series_booked); each still gets its own reminders. `schedule`:
+    the availability.Schedule a single booking was checked against, read
+    after the plan's lock (its clinic rules and the plan's waitlist entries
+    spare the hooks a read), or None."""
     from appointments import reminders
 
-    reminders.plan_for_booking(appointment, confirmation=confirmation)
+    # Called right after the insert (booking._create): the visit is new.
+    rules = schedule.rules if schedule is not None else None
+    reminders.plan_for_booking(appointment, confirmation=confirmation, new=True, rules=rules)
     for hook in _ON_BOOKED:
-        hook(appointment)
+        hook(appointment, schedule=schedule)
 
 
 def after_series_booked(appointments: list[Appointment]) -> None:

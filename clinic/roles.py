@@ -16,18 +16,45 @@ class Role(models.TextChoices):
     CLINIC_ADMIN = "clinic_admin", "Clinic admin"
 
 
+def _roles(names, user) -> frozenset[str]:
+    names = set(names)
+    if user.is_superuser:
+        names.add(Role.CLINIC_ADMIN)
+    return frozenset(name for name in names if name in Role.values)
+
+
 def roles_of(user) -> frozenset[str]:
-    """The user's role names, cached on the user object for the request."""
+    """The user's role names, cached on the user object for the request
+    (read with the user by clinic.auth.SessionUserBackend, else here)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return frozenset()
     cached = getattr(user, "_phoresis_roles", None)
     if cached is None:
-        names = set(user.groups.values_list("name", flat=True))
-        if user.is_superuser:
-            names.add(Role.CLINIC_ADMIN)
-        cached = frozenset(name for name in names if name in Role.values)
+        cached = _roles(user.groups.values_list("name", flat=True), user)
         user._phoresis_roles = cached
     return cached
+
+
+def _flag(role: str) -> str:
+    return f"_phoresis_in_{role}"
+
+
+def with_roles(users: models.QuerySet) -> models.QuerySet:
+    """Users with their role groups read in the same query (one EXISTS per
+    role); `remember_roles` then caches them on each user for roles_of."""
+    from django.contrib.auth.models import Group
+
+    return users.annotate(
+        **{
+            _flag(role): models.Exists(Group.objects.filter(user=models.OuterRef("pk"), name=role))
+            for role in Role.values
+        }
+    )
+
+
+def remember_roles(user) -> None:
+    """Cache the roles a `with_roles` query read (roles_of answers from them)."""
+    user._phoresis_roles = _roles((role for role in Role.values if getattr(user, _flag(role))), user)
 
 
 def has_role(user, *roles: str) -> bool:

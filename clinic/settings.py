@@ -144,7 +144,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # django-axes first: it refuses a locked-out username before any password is checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend whose session user brings their role groups (one query, not two).
+    "clinic.auth.SessionUserBackend",
 ]
 
 LOGIN_URL = "login"

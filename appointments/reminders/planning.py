@@ -54,7 +54,9 @@ def _undo_delay() -> dt.timedelta:
     return dt.timedelta(minutes=max(settings.REMINDER_UNDO_MINUTES, 0))
 
 
-def _for_slot(appointment: Appointment, *, notice: str | None, now: dt.datetime) -> list[Wanted]:
+def _for_slot(
+    appointment: Appointment, *, notice: str | None, now: dt.datetime, rules: ClinicRules | None = None
+) -> list[Wanted]:
     """The notice (due after the undo window) and the timed reminders of the
     appointment's slot. A reminder that would fall before, or soon after,
     the notice is not planned: the notice carries it (one email, not two
@@ -66,34 +68,43 @@ def _for_slot(appointment: Appointment, *, notice: str | None, now: dt.datetime)
         notice_due = now + _undo_delay()
         wanted.append(Wanted(notice, appointment.start, 0, notice_due))
         not_before = notice_due + dt.timedelta(minutes=settings.REMINDER_MERGE_MINUTES)
-    for hours in _offsets_hours():
+    for hours in _offsets_hours(rules):
         due = appointment.start - dt.timedelta(hours=hours)
         if due > not_before:
             wanted.append(Wanted(Kind.REMINDER, appointment.start, hours * 60, due))
     return wanted
 
 
-def _offsets_hours() -> list[int]:
-    """The clinic's reminder offsets. A mistyped setting must not make every
-    booking fail: fall back to the default and say so in the log."""
+def _offsets_hours(rules: ClinicRules | None = None) -> list[int]:
+    """The clinic's reminder offsets (from `rules` when the caller read them).
+    A mistyped setting must not make every booking fail: fall back to the
+    default and say so in the log."""
     try:
-        return [h for h in ClinicRules.current().reminder_offsets if h > 0]
+        return [h for h in (rules or ClinicRules.current()).reminder_offsets if h > 0]
     except ValueError:
         logger.error("reminders: clinic rules have unreadable reminder offsets; using 24 h")
         return [24]
 
 
-def _plan(appointment: Appointment, wanted: list[Wanted], *, now: dt.datetime) -> list[int]:
+def _plan(
+    appointment: Appointment, wanted: list[Wanted], *, now: dt.datetime, new: bool = False
+) -> list[int]:
     """Create the wanted rows. A row with the same key that was never
     delivered (void, skipped) is planned again; a pending or sending one
     stands, and so does a sent one, except a rescheduled notice (see below):
-    the unique constraint forbids a second row. Returns the ids due now."""
-    existing = {
-        (r.kind, r.slot_start, r.offset_minutes): r
-        for r in Reminder.objects.filter(
-            appointment=appointment, slot_start__in={w.slot_start for w in wanted}
-        )
-    }
+    the unique constraint forbids a second row. Returns the ids due now.
+    `new`: the appointment was inserted in this transaction, so it has no
+    rows yet and none are looked for."""
+    existing = (
+        {}
+        if new
+        else {
+            (r.kind, r.slot_start, r.offset_minutes): r
+            for r in Reminder.objects.filter(
+                appointment=appointment, slot_start__in={w.slot_start for w in wanted}
+            )
+        }
+    )
     new, due_now = [], []
     for w in wanted:
         row = existing.get((w.kind, w.slot_start, w.offset_minutes))
@@ -156,10 +167,20 @@ def _void(appointment: Appointment, *, reason: str, keep_slot: dt.datetime | Non
     )
 
 
-def plan_for_booking(appointment: Appointment, *, confirmation: bool = True) -> None:
+def plan_for_booking(
+    appointment: Appointment,
+    *,
+    confirmation: bool = True,
+    new: bool = False,
+    rules: ClinicRules | None = None,
+) -> None:
+    """`new=True` from the booking services, right after the insert: a visit
+    that did not exist a moment ago has no reminder rows to revive. `rules`:
+    the clinic's rules when the booking read them already."""
     now = timezone.now()
     notice = Kind.CONFIRMATION if confirmation else None
-    _nudge_on_commit(_plan(appointment, _for_slot(appointment, notice=notice, now=now), now=now))
+    wanted = _for_slot(appointment, notice=notice, now=now, rules=rules)
+    _nudge_on_commit(_plan(appointment, wanted, now=now, new=new))
 
 
 def plan_for_series(appointments: list[Appointment]) -> None:

@@ -5,7 +5,13 @@ Split by sub-domain: `booking` (one session, and the checks every booking
 shares), `series`, `changes` (reschedule, cancel, check-in, no-show,
 complete) and `waitlist`. Import from `appointments.services`."""
 
-from appointments.services.booking import appointment_book, check_plan_bookable, evaluation_book, raise_for
+from appointments.services.booking import (
+    appointment_book,
+    check_plan_bookable,
+    evaluation_book,
+    missing_related,
+    raise_for,
+)
 from appointments.services.calendar_feed import calendar_feed_rotate, calendar_feed_url
 from appointments.services.changes import (
     ACTION_WORDS,
@@ -54,6 +60,7 @@ __all__ = [
     "cancel_would_be_late",
     "check_plan_bookable",
     "evaluation_book",
+    "missing_related",
     "raise_for",
     "SlotDay",
     "SlotSearch",

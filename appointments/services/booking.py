@@ -68,19 +68,14 @@ def _record(
     )
 
 
-def check_plan_bookable(plan: TreatmentPlan, *, adding: int = 1) -> int:
+def check_plan_bookable(plan: TreatmentPlan, *, adding: int = 1, used: int | None = None) -> int:
     """R4: only active plans, and within the authorized (or prescribed) count.
-    Returns how many sessions may still be booked."""
-    if plan.status != TreatmentPlan.Status.ACTIVE:
-        raise ValidationError(
-            {
-                "plan": ValidationError(
-                    f"This plan is {plan.get_status_display().lower()}: only active plans can be booked.",
-                    code=RuleCode.R4_PLAN_STATUS,
-                )
-            }
-        )
-    used = sessions_used(plan)
+    Returns how many sessions may still be booked. `used`: the plan's booked
+    and completed sessions when the caller read them under the plan's lock
+    (a `Schedule` of the plan counts them); otherwise they are counted here."""
+    check_plan_active(plan)
+    if used is None:
+        used = sessions_used(plan)
     remaining = plan.session_limit - used
     if adding > remaining:
         what = "authorized" if plan.sessions_authorized is not None else "prescribed"
@@ -94,6 +89,36 @@ def check_plan_bookable(plan: TreatmentPlan, *, adding: int = 1) -> int:
             }
         )
     return remaining
+
+
+def missing_related(field: str, pk: object) -> ValidationError:
+    """No plan (or therapist) has the id sent as `field`: the API's answer,
+    in DRF's words for a related id."""
+    message = f'Invalid pk "{pk}" - object does not exist.'
+    return ValidationError({field: ValidationError(message, code="does_not_exist")})
+
+
+def _named_therapist(schedule: Schedule, therapist: Therapist | int | None) -> Therapist | None:
+    """The therapist a booking names, as the schedule read it (by id, when
+    the caller passed only the id)."""
+    if therapist is None:
+        return None
+    if schedule.named_therapist is None:
+        raise missing_related("therapist", therapist)
+    return schedule.named_therapist
+
+
+def check_plan_active(plan: TreatmentPlan) -> None:
+    """R4: only active plans are booked."""
+    if plan.status != TreatmentPlan.Status.ACTIVE:
+        raise ValidationError(
+            {
+                "plan": ValidationError(
+                    f"This plan is {plan.get_status_display().lower()}: only active plans can be booked.",
+                    code=RuleCode.R4_PLAN_STATUS,
+                )
+            }
+        )
 
 
 def _clean_start(start: dt.datetime) -> dt.datetime:
@@ -203,23 +228,32 @@ def _choose_slot(
 @transaction.atomic
 def appointment_book(
     *,
-    plan: TreatmentPlan,
+    plan: TreatmentPlan | int,
     start: dt.datetime,
-    therapist: Therapist | None = None,
+    therapist: Therapist | int | None = None,
     room: Room | None = None,
     device: Device | None = None,
     user=None,
 ) -> Appointment:
     """Book one session of a plan (R1–R5). Without a therapist, room or
-    device, the first free suitable one is chosen."""
-    plan = lock_plan(plan.pk)
-    check_plan_bookable(plan)
+    device, the first free suitable one is chosen. `therapist` may be its id:
+    the schedule reads it with the rest (a missing one is a 400 on `therapist`). `plan` may be its id: it is
+    read here once, locked (a missing one is a 400 on `plan`)."""
+    plan_id = plan if isinstance(plan, int) else plan.pk
+    try:
+        plan = lock_plan(plan_id)
+    except TreatmentPlan.DoesNotExist:
+        raise missing_related("plan", plan_id) from None
+    check_plan_active(plan)
     start = _clean_start(start)
-    if start < timezone.now():
-        raise ValidationError({"start": "This time has already passed."})
     end = start + dt.timedelta(minutes=plan.session_minutes)
     day = local_date(start)
-    schedule = Schedule(plan=plan, date_from=day, date_to=day)
+    # Read after the lock: the count and the rules see every booking of the plan.
+    schedule = Schedule(plan=plan, date_from=day, date_to=day, therapist=therapist)
+    therapist = _named_therapist(schedule, therapist)
+    check_plan_bookable(plan, used=schedule.sessions_used)
+    if start < timezone.now():
+        raise ValidationError({"start": "This time has already passed."})
     problems, therapist, room, device = _choose_slot(
         schedule,
         start,
@@ -230,18 +264,29 @@ def appointment_book(
         fixed_therapist=therapist is not None,
     )
     raise_for(problems)
-    return _create(plan, user, therapist=therapist, room=room, device=device, start=start, end=end)
+    appointment = _create(
+        plan, user, schedule=schedule, therapist=therapist, room=room, device=device, start=start, end=end
+    )
+    # "k of N" as selectors.with_session_number counts it (the plan's live
+    # sessions up to this one), from the rows the rules just read under the
+    # plan's lock: the response needs no second read of the new row.
+    appointment.session_number = 1 + sum(1 for other, _ in schedule.plan_sessions if other <= start)
+    return appointment
 
 
 def tap_water_problems(
-    plan: TreatmentPlan, start: dt.datetime, *, exclude_appointment_id: int | None = None
+    plan: TreatmentPlan,
+    start: dt.datetime,
+    *,
+    exclude_appointment_id: int | None = None,
+    rules: ClinicRules | None = None,
 ) -> list[Problem]:
     """R19: tap water at most once a day and 5 times a calendar week per
     patient, across the patient's tap-water plans (hands and feet count
     together: one current through the body a day)."""
     if plan is None or plan.modality != Modality.TAP_WATER:
         return []
-    rules = ClinicRules.current()
+    rules = rules or ClinicRules.current()
     day = local_date(start)
     monday = day - dt.timedelta(days=day.weekday())
     week_start, _ = local_day_bounds(monday)
@@ -282,7 +327,7 @@ def evaluation_book(
     *,
     patient: Patient,
     start: dt.datetime,
-    therapist: Therapist | None = None,
+    therapist: Therapist | int | None = None,
     room: Room | None = None,
     user=None,
 ) -> Appointment:
@@ -298,7 +343,8 @@ def evaluation_book(
         raise ValidationError({"start": "This time has already passed."})
     end = start + dt.timedelta(minutes=ClinicRules.current().evaluation_minutes)
     day = local_date(start)
-    schedule = Schedule(plan=None, patient=patient, date_from=day, date_to=day)
+    schedule = Schedule(plan=None, patient=patient, date_from=day, date_to=day, therapist=therapist)
+    therapist = _named_therapist(schedule, therapist)
     problems, therapist, room, _ = _choose_slot(
         schedule,
         start,
@@ -312,6 +358,7 @@ def evaluation_book(
     return _create(
         None,
         user,
+        schedule=schedule,
         patient=patient,
         kind=Appointment.Kind.EVALUATION,
         therapist=therapist,
@@ -329,12 +376,17 @@ def _create(
     note: str = "",
     patient: Patient | None = None,
     confirmation: bool = True,
+    schedule: Schedule | None = None,
     **slot,
 ) -> Appointment:
-    """Insert a checked slot, record it in the history and plan its emails."""
+    """Insert a checked slot, record it in the history and plan its emails.
+    `schedule`: the one this single booking was checked against, read after
+    the plan's lock; what it read (the clinic's rules, the plan's waitlist
+    entry) serves the steps below instead of reading it again."""
     # Every booking path (one session, series, waitlist) comes through here;
     # the plan row is locked, so two bookings of one plan are serialised.
-    raise_for(tap_water_problems(plan, slot["start"]))
+    rules = schedule.rules if schedule is not None else None
+    raise_for(tap_water_problems(plan, slot["start"], rules=rules))
     appointment = _insert(
         Appointment(
             patient_id=plan.patient_id if plan is not None else patient.pk,
@@ -344,5 +396,5 @@ def _create(
         )
     )
     _record(appointment, "booked", user, note=note)
-    hooks.after_booked(appointment, confirmation=confirmation)
+    hooks.after_booked(appointment, confirmation=confirmation, schedule=schedule)
     return appointment

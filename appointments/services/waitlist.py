@@ -121,13 +121,19 @@ def entry_bookable(entry: WaitlistEntry, start: dt.datetime, *, therapist: Thera
     return not match_problems(entry, start, therapist=therapist)
 
 
-def waitlist_after_booked(appointment: Appointment) -> None:
+def waitlist_after_booked(appointment: Appointment, *, schedule=None) -> None:
     """An entry leaves the list once its plan is fully booked or the patient
     was booked into a slot the entry asked for. Called in the booking's
-    transaction."""
-    entries = list(
-        WaitlistEntry.objects.filter(plan_id=appointment.plan_id, is_active=True).select_related("plan")
-    )
+    transaction; `schedule`, when given, was read under the plan's lock,
+    which waitlist_add takes too, so its entries are the plan's active ones."""
+    if appointment.plan_id is None:
+        return  # an evaluation: no plan, no entry
+    if schedule is not None and schedule.plan is not None and schedule.plan.id == appointment.plan_id:
+        entries = schedule.waitlist_entries
+    else:
+        entries = list(
+            WaitlistEntry.objects.filter(plan_id=appointment.plan_id, is_active=True).select_related("plan")
+        )
     if not entries:
         return
     try:

@@ -43,6 +43,54 @@ def test_token_auth_then_book_one_session(client, front_desk, plan, therapist, r
     assert body["patient"] == plan.patient_id
 
 
+def test_the_booking_response_is_what_reading_the_visit_back_gives(api, plan, therapist, room, device, at):
+    """The create response is built from the booked instance (no second read):
+    it must say what GET says, "k of N" included, booked out of order."""
+    for day in (14, 0, 7):
+        response = api.post(
+            "/api/v1/appointments/", {"plan": plan.pk, "start": at(day, "10:00").isoformat()}, format="json"
+        )
+        assert response.status_code == 201, response.json()
+        assert response.json() == api.get(f"/api/v1/appointments/{response.json()['id']}/").json()
+    assert [r["session_number"] for r in api.get("/api/v1/appointments/").json()["results"]] == [1, 2, 3]
+
+
+def test_a_plan_or_therapist_that_is_not_there_is_a_400_on_its_field(api, plan, therapist, room, device, at):
+    """The booking service reads the plan (once, locked) and the therapist;
+    the serializer only checks the ids' shape, and the answers are DRF's for
+    a related id."""
+    start = at(0, "10:00").isoformat()
+    for sent, message in [
+        (10**6, 'Invalid pk "1000000" - object does not exist.'),
+        (2**70, f'Invalid pk "{2**70}" - object does not exist.'),
+        (-1, 'Invalid pk "-1" - object does not exist.'),
+        ("abc", "Incorrect type. Expected pk value, received str."),
+        (True, "Incorrect type. Expected pk value, received bool."),
+    ]:
+        response = api.post("/api/v1/appointments/", {"plan": sent, "start": start}, format="json")
+        assert response.status_code == 400, response.json()
+        assert response.json()["plan"] == [message]
+    other = _other_plan()
+    response = api.post(
+        "/api/v1/appointments/", {"plan": plan.pk, "patient": other.patient_id, "start": start}, format="json"
+    )
+    assert response.status_code == 400 and "patient" in response.json()
+    response = api.post(
+        "/api/v1/appointments/", {"plan": 10**6, "patient": plan.patient_id, "start": start}, format="json"
+    )
+    assert response.status_code == 400 and "plan" in response.json()
+    for kind, body in [("session", {"plan": plan.pk}), ("evaluation", {"patient": plan.patient_id})]:
+        for sent in (10**6, 2**70):
+            response = api.post(
+                "/api/v1/appointments/",
+                {**body, "kind": kind, "therapist": sent, "start": start},
+                format="json",
+            )
+            assert response.status_code == 400, response.json()
+            assert response.json()["therapist"] == [f'Invalid pk "{sent}" - object does not exist.']
+    assert not Appointment.objects.exists()
+
+
 def test_booking_a_taken_slot_answers_409_listing_each_conflict(api, plan, therapist, room, device, at):
     services.appointment_book(plan=plan, start=at(0, "10:00"), therapist=therapist)
     other = _other_plan()

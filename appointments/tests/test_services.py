@@ -285,6 +285,22 @@ def test_waitlist_entry_validates_its_window(plan):
     assert entry.patient == plan.patient
 
 
+def test_a_booking_lets_the_plans_waitlist_entry_go_only_when_it_got_what_it_waited_for(
+    plan, therapist, room, device, at
+):
+    """The entry comes from the booking's own read under the plan's lock (the
+    Schedule), not a read of its own: it is still the live row."""
+    monday = at(0, "09:00")
+    other_day = (monday.astimezone(clinic_tz()).weekday() + 2) % 7
+    entry = services.waitlist_add(plan=plan, preferred_weekdays=[other_day])
+    book(plan, monday)
+    entry.refresh_from_db()
+    assert entry.is_active  # not the weekday it asked for
+    book(plan, monday + dt.timedelta(days=2))
+    entry.refresh_from_db()
+    assert not entry.is_active
+
+
 def test_cancelling_a_plan_cancels_its_future_visits_without_counting_them_late(
     plan, therapist, room, device, at, front_desk
 ):

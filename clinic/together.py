@@ -1,0 +1,88 @@
+"""Several small reads in one round trip.
+
+`read_together(rooms=Room.objects.filter(...), hours=WorkingHours.objects...)`
+sends one `UNION ALL` of the querysets, each row a (label, JSON object of the
+model's columns), and gives back model instances per label, in each
+queryset's order (its `order_by`, else its model's `Meta.ordering`, then the
+primary key). A part given as `(queryset, ("id", "start", ...))` gives
+tuples of those columns instead, unordered. Meant for the few rows a write
+reads after taking its lock (one statement, so one snapshot), not for large
+reads: the rows travel as JSON. Each queryset keeps its own filters; joins
+(select_related) and annotations are not carried, only the model's columns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from django.db import connections, models
+from django.db.models import CharField, F, Value
+from django.db.models.functions import JSONObject
+from django.utils import timezone
+
+Part = models.QuerySet | tuple[models.QuerySet, tuple[str, ...]]
+
+
+def _value(field: models.Field, value, vendor: str):
+    if value is None:
+        return None
+    if isinstance(field, models.JSONField):
+        # PostgreSQL nests the jsonb value; SQLite hands its text over.
+        if vendor == "sqlite" and isinstance(value, str):
+            return json.loads(value)
+        return value
+    if isinstance(field, models.DecimalField):
+        return field.to_python(str(value))
+    value = field.to_python(value)
+    # SQLite keeps UTC without an offset.
+    if isinstance(field, models.DateTimeField) and timezone.is_naive(value):
+        value = timezone.make_aware(value, dt.UTC)
+    return value
+
+
+def _sort_key(model: type[models.Model], ordering: list[str]):
+    attnames = []
+    for name in ordering:
+        if not isinstance(name, str) or name.startswith(("-", "?")) or "__" in name:
+            raise ValueError(f"read_together sorts ascending columns only, not {name!r}")
+        field = model._meta.pk if name == "pk" else model._meta.get_field(name)
+        attnames.append(field.attname)
+    attnames.append(model._meta.pk.attname)
+    return lambda obj: tuple(getattr(obj, a) for a in attnames)
+
+
+def read_together(*, using: str = "default", **parts: Part) -> dict[str, list]:
+    plans = {}
+    selects = []
+    for label, part in parts.items():
+        queryset, names = part if isinstance(part, tuple) else (part, None)
+        model = queryset.model
+        columns = [model._meta.get_field(n) for n in names] if names else list(model._meta.concrete_fields)
+        plans[label] = (queryset, model, columns, names is not None)
+        selects.append(
+            queryset.order_by().values(
+                label=Value(label, output_field=CharField()),
+                row=JSONObject(**{f.attname: F(f.attname) for f in columns}),
+            )
+        )
+    results: dict[str, list] = {label: [] for label in parts}
+    if not selects:
+        return results
+    combined = selects[0].union(*selects[1:], all=True) if len(selects) > 1 else selects[0]
+    vendor = connections[using].vendor
+    for item in combined.using(using):
+        row = item["row"]
+        if isinstance(row, str):
+            row = json.loads(row)
+        _, model, columns, as_tuples = plans[item["label"]]
+        values = [_value(f, row.get(f.attname), vendor) for f in columns]
+        if as_tuples:
+            results[item["label"]].append(tuple(values))
+        else:
+            results[item["label"]].append(model.from_db(using, [f.attname for f in columns], values))
+    for label, (queryset, model, _, as_tuples) in plans.items():
+        if not as_tuples:
+            ordering = list(queryset.query.order_by) or list(model._meta.ordering)
+            results[label].sort(key=_sort_key(model, ordering))
+    return results
