@@ -116,27 +116,31 @@ def day_sheet(request: HttpRequest) -> HttpResponse:
     return HttpResponse("".join(lines))
 
 
-@csrf_exempt
-def insert(request: HttpRequest) -> JsonResponse:
-    """One INSERT of the row our booking writes: no rule checked."""
-    body = json.loads(request.body)
+def insert_visit(
+    *, patient: int, plan: int, therapist: int, room: int, device: int | None, start, end
+) -> int:
+    """One INSERT of the row our booking writes (a session), no rule checked."""
     now = dt.datetime.now(dt.UTC)
     sql = (
         "INSERT INTO appointments_appointment (created_at, updated_at, kind, patient_id, plan_id,"
         ' therapist_id, room_id, device_id, start, "end", status, sequence, cancel_reason, late_cancellation)'
-        " VALUES (%s, %s, 'session', %s, %s, %s, %s, %s, %s, %s, 'scheduled', 0, '', %s) RETURNING id"
+        " VALUES (%s, %s, 'session', %s, %s, %s, %s, %s, %s, %s, 'scheduled', 0, '', false) RETURNING id"
     )
-    params = [
-        now,
-        now,
-        body["patient"],
-        body["plan"],
-        body["therapist"],
-        body["room"],
-        body["device"],
-        parse_datetime(body["start"]),
-        parse_datetime(body["end"]),
-        False,
-    ]
-    [(pk,)] = _rows(sql, params)
+    [(pk,)] = _rows(sql, [now, now, patient, plan, therapist, room, device, start, end])
+    return pk
+
+
+@csrf_exempt
+def insert(request: HttpRequest) -> JsonResponse:
+    """The bare booking endpoint: the same INSERT, over HTTP."""
+    body = json.loads(request.body)
+    pk = insert_visit(
+        patient=body["patient"],
+        plan=body["plan"],
+        therapist=body["therapist"],
+        room=body["room"],
+        device=body["device"],
+        start=parse_datetime(body["start"]),
+        end=parse_datetime(body["end"]),
+    )
     return JsonResponse({"id": pk}, status=201)

@@ -285,22 +285,14 @@ def _booking(stage: Stage, browser: http_server.Browser, made: list[int]) -> Pag
     def floor():
         plan, start = next(plans), next(starts)
         end = start + dt.timedelta(minutes=plan.session_minutes)
-        now = dt.datetime.now(dt.UTC)
-        [(pk,)] = bare._rows(
-            "INSERT INTO appointments_appointment (created_at, updated_at, patient_id, plan_id, therapist_id,"
-            ' room_id, device_id, start, "end", status, sequence, cancel_reason, late_cancellation)'
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 'scheduled', 0, '', false) RETURNING id",
-            [
-                now,
-                now,
-                plan.patient_id,
-                plan.pk,
-                therapist.pk,
-                room.pk,
-                devices[Device.KIND_FOR_MODALITY[plan.modality]],
-                start,
-                end,
-            ],
+        pk = bare.insert_visit(
+            patient=plan.patient_id,
+            plan=plan.pk,
+            therapist=therapist.pk,
+            room=room.pk,
+            device=devices[Device.KIND_FOR_MODALITY[plan.modality]],
+            start=start,
+            end=end,
         )
         made.append(pk)
 
