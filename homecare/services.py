@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from appointments.models import Appointment, Reminder
-from appointments.reminders.planning import RECALL_HOUR, nudge
+from appointments.reminders.planning import RECALL_HOUR, nudge_on_commit
 from clinic.access import require_therapist
 from clinic.localtime import local_date, local_datetime
 from clinic.models import ClinicRules
@@ -31,17 +31,9 @@ from treatments.models import Modality, TreatmentPlan
 from treatments.rules import fmt, limit_problems
 
 Kind = Reminder.Kind
+RECALL_KINDS = (Kind.HOME_SILENCE_RECALL, Kind.HOME_HDSS_RECALL)
 # How far back a patient may log a session they forgot to log.
 LOG_BACK_DAYS = 30
-
-
-def _email_on_commit(rows: list[Reminder]) -> None:
-    """Put the messages in the outbox now; ask a worker to send them once
-    this transaction commits (the sweep would anyway, within a minute)."""
-    Reminder.objects.bulk_create(rows, ignore_conflicts=True)
-    ids = [row.pk for row in rows if row.pk]
-    if ids and settings.REMINDER_NUDGE:
-        transaction.on_commit(lambda: nudge(ids))
 
 
 # -- intake ----------------------------------------------------------------------
@@ -182,17 +174,14 @@ def _link_email(program: HomeProgram, *, now: dt.datetime) -> None:
     Reminder.objects.filter(plan=program.plan, kind=Kind.HOME_LINK, status=Reminder.Status.PENDING).update(
         status=Reminder.Status.VOID, skip_reason="A newer link was sent."
     )
-    _email_on_commit(
-        [
-            Reminder(
-                kind=Kind.HOME_LINK,
-                plan=program.plan,
-                patient_id=program.plan.patient_id,
-                slot_start=now,
-                due_at=now,
-            )
-        ]
+    row = Reminder.objects.create(
+        kind=Kind.HOME_LINK,
+        plan=program.plan,
+        patient_id=program.plan.patient_id,
+        slot_start=now,
+        due_at=now,
     )
+    nudge_on_commit([row.pk])
 
 
 @transaction.atomic
@@ -405,14 +394,19 @@ def plan_home_recalls(*, now: dt.datetime | None = None) -> int:
     (the outbox's unique constraint); a patient who opted out gets none
     (the sweep skips the row, and the message log says why)."""
     now = now or timezone.now()
-    rows = []
-    for program, silent_since in selectors.silent_programs(now=now):
-        rows.append(_recall(program, Kind.HOME_SILENCE_RECALL, silent_since, now))
-    for program, rose_on in selectors.hdss_rising_programs():
-        rows.append(_recall(program, Kind.HOME_HDSS_RECALL, rose_on, now))
-    before = Reminder.objects.filter(kind__in=Reminder.HOME_KINDS).count()
+    due = [(program, Kind.HOME_SILENCE_RECALL, day) for program, day in selectors.silent_programs(now=now)]
+    due += [(program, Kind.HOME_HDSS_RECALL, day) for program, day in selectors.hdss_rising_programs()]
+    rows = [_recall(program, kind, day, now) for program, kind, day in due]
+    planned = set(
+        Reminder.objects.filter(kind__in=RECALL_KINDS, plan_id__in=[row.plan_id for row in rows]).values_list(
+            "plan_id", "kind", "slot_start"
+        )
+    )
+    rows = [row for row in rows if (row.plan_id, row.kind, row.slot_start) not in planned]
+    # Two planners at once: the unique constraint (plan, kind, episode) makes
+    # the loser's rows no-ops.
     Reminder.objects.bulk_create(rows, ignore_conflicts=True)
-    return Reminder.objects.filter(kind__in=Reminder.HOME_KINDS).count() - before
+    return len(rows)
 
 
 def _recall(program: HomeProgram, kind: str, day: dt.date, now: dt.datetime) -> Reminder:

@@ -1,7 +1,7 @@
 """Signed links for the patient's side of the program (no accounts).
 
-- Intake: signed over the visit, like the /r/ links; it stops when the
-  visit starts (the answers are for before it).
+- Intake: the visit's own signed link (appointments.reminders.tokens,
+  purpose "intake"); it stops when the visit starts.
 - Home log: signed over (program, link version) without expiry — a patient
   logs for months; rotating the link bumps the version (the old one answers
   403 at once) and revoking closes it.
@@ -9,22 +9,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
-from django.utils import timezone
 
 from appointments.models import Appointment
+from appointments.reminders.tokens import LinkExpired, LinkInvalid, make_token, read_token
 from homecare.models import HomeProgram
 
-_INTAKE = "homecare.intake"
 _HOME = "homecare.home"
-
-
-class LinkInvalid(Exception):
-    """Tampered, truncated or for nothing we know."""
 
 
 class LinkClosed(Exception):
@@ -32,23 +25,18 @@ class LinkClosed(Exception):
     replaced or revoked."""
 
 
-def intake_token(appointment: Appointment) -> str:
-    return signing.Signer(salt=_INTAKE).sign(str(appointment.pk))
-
-
 def intake_url(appointment: Appointment) -> str:
-    return settings.SITE_URL + reverse("homelinks:intake", args=[intake_token(appointment)])
+    return settings.SITE_URL + reverse("homelinks:intake", args=[make_token(appointment, "intake")])
 
 
-def read_intake(token: str, *, now: dt.datetime | None = None) -> Appointment:
+def read_intake(token: str) -> Appointment:
+    """The visit's own signed link (appointments.reminders.tokens), for the
+    questions before it: closed once the visit started or is no longer ahead."""
     try:
-        pk = int(signing.Signer(salt=_INTAKE).unsign(token))
-        appointment = Appointment.objects.select_related("patient").get(pk=pk)
-    except (signing.BadSignature, ValueError, Appointment.DoesNotExist) as exc:
-        raise LinkInvalid from exc
-    if (
-        now or timezone.now()
-    ) >= appointment.start or appointment.status not in Appointment.UPCOMING_STATUSES:
+        appointment = read_token(token, "intake")
+    except LinkExpired as exc:
+        raise LinkClosed from exc
+    if appointment.status not in Appointment.UPCOMING_STATUSES:
         raise LinkClosed
     return appointment
 

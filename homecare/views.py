@@ -4,6 +4,8 @@ pages. Rules are in homecare.services."""
 
 from __future__ import annotations
 
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -36,21 +38,30 @@ def _closed(request: HttpRequest, exc: Exception) -> HttpResponse:
     return render(request, "appointments/link/invalid.html", {"clinic": clinic_context()}, status=400)
 
 
-def _patient_link(view):
-    """The patient's pages: no login, never cached, rate-limited per client."""
-    return login_not_required(
-        never_cache(
-            rate_limit("signed-link", limit=SIGNED_LINK_LIMIT)(require_http_methods(["GET", "POST"])(view))
+def _patient_link(read_link):
+    """The patient's pages: no login, never cached, rate-limited per client;
+    the view gets what its token opens (`read_link`), or the visitor a page
+    saying the link does not work or is closed."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request: HttpRequest, token: str) -> HttpResponse:
+            try:
+                opened = read_link(token)
+            except (tokens.LinkInvalid, tokens.LinkClosed) as exc:
+                return _closed(request, exc)
+            return view(request, token, opened)
+
+        limited = rate_limit("signed-link", limit=SIGNED_LINK_LIMIT)(
+            require_http_methods(["GET", "POST"])(wrapper)
         )
-    )
+        return login_not_required(never_cache(limited))
+
+    return decorator
 
 
-@_patient_link
-def intake(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        appointment = tokens.read_intake(token)
-    except (tokens.LinkInvalid, tokens.LinkClosed) as exc:
-        return _closed(request, exc)
+@_patient_link(tokens.read_intake)
+def intake(request: HttpRequest, token: str, appointment) -> HttpResponse:
     sent = IntakeResponse.objects.filter(
         appointment=appointment, status=IntakeResponse.Status.PROPOSED
     ).first()
@@ -87,12 +98,8 @@ def _intake_initial(sent: IntakeResponse | None) -> dict:
     }
 
 
-@_patient_link
-def home(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        program = tokens.read_home(token)
-    except (tokens.LinkInvalid, tokens.LinkClosed) as exc:
-        return _closed(request, exc)
+@_patient_link(tokens.read_home)
+def home(request: HttpRequest, token: str, program: HomeProgram) -> HttpResponse:
     today = local_date(timezone.now())
     initial = {
         "date": today,
@@ -112,7 +119,6 @@ def home(request: HttpRequest, token: str) -> HttpResponse:
             else:
                 messages.success(request, f"Saved: your session of {session.date:%A %d %B}. Thank you!")
             return redirect("homelinks:home", token=token)
-    program.refresh_from_db()
     context = {
         "clinic": clinic_context(),
         "program": program,

@@ -180,7 +180,7 @@ def plan_for_booking(
     now = timezone.now()
     notice = Kind.CONFIRMATION if confirmation else None
     wanted = _for_slot(appointment, notice=notice, now=now, rules=rules)
-    _nudge_on_commit(_plan(appointment, wanted, now=now, new=new))
+    nudge_on_commit(_plan(appointment, wanted, now=now, new=new))
 
 
 def plan_for_series(appointments: list[Appointment]) -> None:
@@ -201,7 +201,7 @@ def plan_for_series(appointments: list[Appointment]) -> None:
         due_at=now + _undo_delay(),
     )
     if row.due_at <= now:
-        _nudge_on_commit([row.pk])
+        nudge_on_commit([row.pk])
 
 
 def plan_for_reschedule(appointment: Appointment, *, old_start: dt.datetime) -> None:
@@ -220,7 +220,7 @@ def plan_for_reschedule(appointment: Appointment, *, old_start: dt.datetime) -> 
         notice = None
     else:
         notice = Kind.RESCHEDULED
-    _nudge_on_commit(_plan(appointment, _for_slot(appointment, notice=notice, now=now), now=now))
+    nudge_on_commit(_plan(appointment, _for_slot(appointment, notice=notice, now=now), now=now))
 
 
 def plan_for_cancellation(appointment: Appointment) -> None:
@@ -230,7 +230,7 @@ def plan_for_cancellation(appointment: Appointment) -> None:
         # Never told of the visit (cancelled within the undo window): say nothing.
         return
     wanted = [Wanted(Kind.CANCELLATION, appointment.start, 0, now + _undo_delay())]
-    _nudge_on_commit(_plan(appointment, wanted, now=now))
+    nudge_on_commit(_plan(appointment, wanted, now=now))
 
 
 # -- waitlist offers and recalls ----------------------------------------------
@@ -257,7 +257,7 @@ def offer_waitlist_slot(
         },
     )
     if created:
-        _nudge_on_commit([reminder.pk])
+        nudge_on_commit([reminder.pk])
     return reminder
 
 
@@ -356,7 +356,7 @@ def reminder_resend(*, reminder: Reminder, user=None) -> Reminder:
     reminder.resent_at = now
     reminder.resent_by = user if user is not None and user.is_authenticated else None
     reminder.save()
-    _nudge_on_commit([reminder.pk])
+    nudge_on_commit([reminder.pk])
     return reminder
 
 
@@ -365,7 +365,9 @@ _broker_quiet_until = 0.0
 BROKER_BACKOFF_SECONDS = 30.0
 
 
-def _nudge_on_commit(ids: list[int]) -> None:
+def nudge_on_commit(ids: list[int]) -> None:
+    """Ask a worker to send these outbox rows once the transaction commits
+    (the next sweep sends them anyway)."""
     if ids and settings.REMINDER_NUDGE:
         transaction.on_commit(lambda: nudge(ids))
 

@@ -19,7 +19,9 @@ from django.utils import timezone
 
 from appointments.models import Appointment
 
-PURPOSES = ("view", "confirm", "cancel", "reschedule")
+# "intake": the home program's questions before a first visit (homecare
+# builds its URL); like the others, valid until the visit starts.
+PURPOSES = ("view", "confirm", "cancel", "reschedule", "intake")
 URL_NAMES = {
     "view": "links:detail",
     "confirm": "links:confirm",

@@ -4,15 +4,18 @@ from decimal import Decimal
 import pytest
 
 from appointments.tests.conftest import next_weekday
-from appointments.tests.factories import DeviceFactory, RoomFactory, TherapistFactory
-
-# The real broker, worker and SMTP server of the reminder tests.
 from appointments.tests.test_tasks import _roles, broker, env, smtp_sink_fixture  # noqa: F401
 from clinic.localtime import local_datetime
 from clinic.tests.factories import UserFactory
 from homecare import services
+from notes.tests import test_clinical_safety as clinical
 from patients.tests.factories import PatientFactory, ScreeningFactory
 from treatments.tests.factories import PlanFactory
+
+# The clinic of the R16–R21 tests (a room with a device of each kind, a
+# therapist); the broker, worker and SMTP server of the reminder tests above.
+clinic = clinical.clinic
+therapist = clinical.therapist
 
 PROGRAM = {
     "device": "Hidrex home unit",
@@ -22,19 +25,6 @@ PROGRAM = {
     "sessions_per_week": 3,
     "polarity_alternation": "midway",
 }
-
-
-@pytest.fixture
-def clinic(db):
-    room = RoomFactory(name="Room H")
-    for kind in ("iontophoresis", "ultrasound", "tap_water"):
-        DeviceFactory(home_room=room, kind=kind)
-    return TherapistFactory(display_name="Tess", credentials="PT")
-
-
-@pytest.fixture
-def therapist(clinic):
-    return clinic.user
 
 
 @pytest.fixture
