@@ -14,44 +14,44 @@ EconomicsPermission = AdminPermission
 
 # What a thing costs is economics: therapists see the shelf's quantities only.
 COST_FIELDS = frozenset({"unit_cost"})
-SUPPLY_ITEM_FIELDS = FieldPolicy(
-    "supply_item",
-    shared={
-        "id",
-        "kind",
-        "name",
-        "medication",
-        "vial_size_ml",
-        "electrode_type",
-        "size",
-        "unit",
-        "reorder_level",
-        "is_active",
-        "in_stock",
-    },
-    full=ECONOMICS,
+# What the API gives of each (supplies/api.py); the costs among them are for
+# clinic admins only.
+SUPPLY_ITEM_API = (
+    "id",
+    "kind",
+    "name",
+    "medication",
+    "vial_size_ml",
+    "electrode_type",
+    "size",
+    "unit",
+    "unit_cost",
+    "reorder_level",
+    "is_active",
+    "in_stock",
 )
-LOT_FIELDS = FieldPolicy(
-    "lot",
-    shared={
-        "id",
-        "item",
-        "lot_number",
-        "expiry",
-        "quantity",
-        "quantity_received",
-        "on_hand",
-        "received_at",
-        "received_by",
-    },
-    full=ECONOMICS,
+LOT_API = (
+    "id",
+    "item",
+    "lot_number",
+    "expiry",
+    "quantity",
+    "quantity_received",
+    "on_hand",
+    "unit_cost",
+    "received_at",
+    "received_by",
 )
+SUPPLY_ITEM_FIELDS = FieldPolicy("supply_item", shared=set(SUPPLY_ITEM_API) - COST_FIELDS, full=ECONOMICS)
+LOT_FIELDS = FieldPolicy("lot", shared=set(LOT_API) - COST_FIELDS, full=ECONOMICS)
 
 __all__ = [
     "CATALOG",
     "COST_FIELDS",
     "ECONOMICS",
+    "LOT_API",
     "LOT_FIELDS",
+    "SUPPLY_ITEM_API",
     "SUPPLY_ITEM_FIELDS",
     "STOCK",
     "CatalogPermission",

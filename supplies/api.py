@@ -16,7 +16,9 @@ from rest_framework.views import APIView
 from clinic.api import RoleScopedFieldsMixin
 from supplies import selectors, services
 from supplies.access import (
+    LOT_API,
     LOT_FIELDS,
+    SUPPLY_ITEM_API,
     SUPPLY_ITEM_FIELDS,
     CatalogPermission,
     EconomicsPermission,
@@ -31,20 +33,7 @@ class SupplyItemSerializer(RoleScopedFieldsMixin, serializers.ModelSerializer):
 
     class Meta:
         model = SupplyItem
-        fields = [
-            "id",
-            "kind",
-            "name",
-            "medication",
-            "vial_size_ml",
-            "electrode_type",
-            "size",
-            "unit",
-            "unit_cost",
-            "reorder_level",
-            "is_active",
-            "in_stock",
-        ]
+        fields = list(SUPPLY_ITEM_API)
 
     def validate(self, attrs):
         merged = {**({} if self.instance is None else {f: getattr(self.instance, f) for f in attrs}), **attrs}
@@ -97,18 +86,7 @@ class LotSerializer(RoleScopedFieldsMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Lot
-        fields = [
-            "id",
-            "item",
-            "lot_number",
-            "expiry",
-            "quantity",
-            "quantity_received",
-            "on_hand",
-            "unit_cost",
-            "received_at",
-            "received_by",
-        ]
+        fields = list(LOT_API)
         read_only_fields = ["quantity_received", "on_hand", "received_at", "received_by"]
         # A second receipt of a lot tops it up (the service), so no unique-together check here.
         validators = []

@@ -5,6 +5,7 @@ from django.db.models import Q
 
 from clinic.localtime import local_date
 from supplies import services
+from supplies.access import SUPPLY_ITEM_API
 from supplies.models import FeeSchedule, Lot, SupplyItem
 from treatments.models import Modality
 
@@ -75,18 +76,7 @@ class ReceiveForm(forms.Form):
 class SupplyItemForm(forms.ModelForm):
     class Meta:
         model = SupplyItem
-        fields = [
-            "kind",
-            "name",
-            "medication",
-            "vial_size_ml",
-            "electrode_type",
-            "size",
-            "unit",
-            "unit_cost",
-            "reorder_level",
-            "is_active",
-        ]
+        fields = [name for name in SUPPLY_ITEM_API if name not in ("id", "in_stock")]
 
     def clean(self):
         data = super().clean()
