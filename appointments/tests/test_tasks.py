@@ -329,12 +329,15 @@ def test_three_workers_3000_due_one_sigkilled_every_message_once_and_its_rows_ba
     assert returned_after < 120, returned_after
     received = [reminder_id(m) for m in messages]
     assert len(received) == len(set(received)), "a reminder arrived twice"
-    assert sorted(received) == sorted(ids)
-    flagged = list(Reminder.objects.filter(status=Status.FAILED).values_list("error", flat=True))
-    assert len(flagged) <= 1 and all(
-        e == sending.UNCONFIRMED for e in flagged
-    )  # killed mid-hand-over at most
-    assert Reminder.objects.filter(status=Status.SENT).count() + len(flagged) == 3000
+    failed = dict(Reminder.objects.filter(status=Status.FAILED).values_list("pk", "error"))
+    # At most the one message the killed worker was handing over has an
+    # unknown outcome: it is flagged for the front desk, never resent, and it
+    # may or may not have reached the server (killed before or after the
+    # final "." of DATA). Every other row arrived exactly once.
+    assert len(failed) <= 1 and all(e == sending.UNCONFIRMED for e in failed.values()), failed
+    assert set(received) <= set(ids)
+    assert set(ids) - set(failed) <= set(received)
+    assert Reminder.objects.filter(status=Status.SENT).count() + len(failed) == 3000
     assert all("reminders_sweep" in log for log in logs)  # the helpers ran on the other workers
     print(
         f"3000 messages, one worker killed: rows back after {returned_after:.0f} s, all done in {total:.0f} s"
