@@ -145,6 +145,17 @@ class Device(TimeStampedModel):
         return f"{self.name} ({self.serial_number})"
 
 
+# A visit's status badge (Bootstrap classes), wherever a status is shown.
+STATUS_BADGE = {
+    "scheduled": "text-bg-primary",
+    "confirmed": "text-bg-success",
+    "checked_in": "text-bg-warning",
+    "completed": "text-bg-secondary",
+    "no_show": "text-bg-danger",
+    "cancelled": "text-bg-light border",
+}
+
+
 class Appointment(TimeStampedModel):
     """One visit: a session of a plan, or an evaluation (a visit to assess a
     new patient or re-assess one, booked without a plan; R1–R3 apply, R4/R5

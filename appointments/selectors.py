@@ -95,9 +95,39 @@ def appointments_between(
     return appointment_list(queryset).order_by("start", "therapist__display_name", "id")
 
 
+# What a day sheet row shows: a busy clinic's day is hundreds of rows, and
+# loading whole patients (phone numbers parsed, addresses) and plans (dose,
+# indication) for each is most of the page's database time.
+DAY_SHEET_FIELDS = (
+    "start",
+    "end",
+    "status",
+    "patient_id",
+    "plan_id",
+    "therapist_id",
+    "room_id",
+    "device_id",
+    "patient__first_name",
+    "patient__last_name",
+    "patient__mrn",
+    "plan__modality",
+    "plan__status",
+    "plan__sessions_prescribed",
+    "plan__sessions_authorized",
+    "plan__patient_id",
+    "therapist__display_name",
+    "room__name",
+    "note__status",
+    "note__appointment_id",
+)
+
+
 def appointments_for_day(*, day: dt.date, therapist: int | None = None, room: int | None = None):
     start, end = local_day_bounds(day)
-    return appointments_between(start=start, end=end, therapist=therapist, room=room, include_cancelled=True)
+    rows = appointments_between(start=start, end=end, therapist=therapist, room=room, include_cancelled=True)
+    return rows.select_related(None).select_related("patient", "plan", "therapist", "room", "note").only(
+        *DAY_SHEET_FIELDS
+    )
 
 
 @dataclass(frozen=True)
@@ -366,12 +396,13 @@ class Warning:
     text: str
 
 
-def with_warnings(rows: list[Appointment]) -> list[Appointment]:
+def with_warnings(rows: list[Appointment], *, rules: ClinicRules | None = None) -> list[Appointment]:
     """Set `row.warnings` on each visit of a list (calendar, day sheet): the
-    plan on hold, the screening due, few authorized sessions left, a history
-    of late cancellations or no-shows. A fixed number of queries (three, and
-    the clinic rules) however many rows; the rows need plan and patient loaded."""
-    rules = ClinicRules.current()
+    plan on hold, the screening due, few authorized sessions left, late
+    cancellations or no-shows in the last twelve months (R12; the counts are
+    also set as `row.attendance`). A fixed number of queries (three, and the
+    clinic rules unless given) however many rows; the rows need plan loaded."""
+    rules = rules or ClinicRules.current()
     patient_ids = {row.patient_id for row in rows}
     plan_ids = {row.plan_id for row in rows if row.plan_id}
     latest = dict(
@@ -380,34 +411,30 @@ def with_warnings(rows: list[Appointment]) -> list[Appointment]:
         .annotate(last=Max("screened_at"))
         .values_list("patient_id", "last")
     )
-    misses = dict(
-        Appointment.objects.filter(patient_id__in=patient_ids)
-        .filter(Q(late_cancellation=True) | Q(status=Appointment.Status.NO_SHOW))
-        .values("patient_id")
-        .annotate(n=Count("id"))
-        .values_list("patient_id", "n")
-    )
+    attendance = attendance_for(patient_ids)
     left = {
-        plan.pk: plan
-        for plan in plans_with_counts(TreatmentPlan.objects.filter(pk__in=plan_ids), rules=rules)
+        pk: (remaining, alert)
+        for pk, remaining, alert in plans_with_counts(
+            TreatmentPlan.objects.filter(pk__in=plan_ids), rules=rules
+        ).values_list("pk", "remaining", "authorization_alert")
     }
+    valid = dt.timedelta(days=rules.screening_valid_days)
     for row in rows:
         warnings = []
-        plan = left.get(row.plan_id)
+        remaining, alert = left.get(row.plan_id, (None, False))
         if row.plan_id and row.plan.status == TreatmentPlan.Status.ON_HOLD:
             warnings.append(
                 Warning("plan_on_hold", "Plan on hold: no treatment until a therapist resumes it")
             )
         last = latest.get(row.patient_id)
-        if last is None or local_date(last) + dt.timedelta(days=rules.screening_valid_days) < local_date(
-            row.start
-        ):
+        if last is None or local_date(last) + valid < local_date(row.start):
             warnings.append(Warning("screening_due", "Screening due" if last else "No screening yet"))
-        if plan is not None and plan.authorization_alert:
-            warnings.append(Warning("authorization_low", f"{plan.remaining} authorized session(s) left"))
-        if misses.get(row.patient_id):
-            n = misses[row.patient_id]
-            warnings.append(Warning("late_cancellations", f"{n} late cancellation(s) or no-show(s)"))
+        if alert:
+            sessions = "session" if remaining == 1 else "sessions"
+            warnings.append(Warning("authorization_low", f"{remaining} authorized {sessions} left"))
+        row.attendance = attendance.get(row.patient_id)
+        if row.attendance is not None and row.attendance.any:
+            warnings.append(Warning("late_cancellations", str(row.attendance)))
         row.warnings = warnings
     return rows
 

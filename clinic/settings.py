@@ -112,6 +112,13 @@ TEMPLATES = [
             ],
         },
     },
+    # Hot partials only (clinic/jinja.py): pages are Django templates.
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "clinic.jinja.environment", "autoescape": True},
+    },
 ]
 
 # Database: PostgreSQL in production and CI; an SQLite file under var/ is the
