@@ -10,7 +10,7 @@ candidates; the PostgreSQL exclusion constraints remain the last word on R1.
 from __future__ import annotations
 
 import datetime as dt
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import islice
@@ -88,40 +88,85 @@ def _subtract(windows: list[Interval], holes: list[Interval]) -> list[Interval]:
     return result
 
 
+Key = tuple[str, int]
+
+
+@dataclass
+class _Index:
+    """One resource's bookings, sorted, for lookups: their starts (to bisect),
+    the longest booking (how far back one can reach), and the bookings merged
+    into disjoint busy spans (a yes/no check is one bisect)."""
+
+    starts: list[dt.datetime]
+    longest: dt.timedelta
+    span_starts: list[dt.datetime]
+    span_ends: list[dt.datetime]
+
+
 @dataclass
 class Busy:
-    """Non-cancelled appointments per resource, sorted by start. A lookup
-    bisects to the first booking that can reach the asked slot, so a check
-    costs O(log n) instead of a walk from the start of the range."""
+    """Non-cancelled appointments per resource. Rows are appended as they are
+    read and sorted once, on the first lookup after a change; a lookup
+    bisects instead of walking from the start of the range."""
 
-    by_key: dict[tuple[str, int], list[tuple[dt.datetime, dt.datetime, int]]] = field(
+    by_key: dict[Key, list[tuple[dt.datetime, dt.datetime, int]]] = field(
         default_factory=lambda: defaultdict(list)
     )
-    starts: dict[tuple[str, int], list[dt.datetime]] = field(default_factory=lambda: defaultdict(list))
-    longest: dict[tuple[str, int], dt.timedelta] = field(default_factory=dict)
+    _indexes: dict[Key, _Index] = field(default_factory=dict)
 
     def add(self, kind: str, key: int | None, start: dt.datetime, end: dt.datetime, appt_id: int) -> None:
         if key is None:
             return
-        rows = self.by_key[(kind, key)]
-        index = bisect_left(rows, (start, end, appt_id))
-        rows.insert(index, (start, end, appt_id))
-        self.starts[(kind, key)].insert(index, start)
-        self.longest[(kind, key)] = max(self.longest.get((kind, key), dt.timedelta(0)), end - start)
+        self.by_key[(kind, key)].append((start, end, appt_id))
+        self._indexes.pop((kind, key), None)
+
+    def _index(self, key: Key) -> _Index | None:
+        index = self._indexes.get(key)
+        if index is None:
+            rows = self.by_key.get(key)
+            if not rows:
+                return None
+            rows.sort()
+            span_starts: list[dt.datetime] = []
+            span_ends: list[dt.datetime] = []
+            for start, end, _ in rows:
+                if span_ends and start <= span_ends[-1]:
+                    span_ends[-1] = max(span_ends[-1], end)
+                else:
+                    span_starts.append(start)
+                    span_ends.append(end)
+            longest = max(end - start for start, end, _ in rows)
+            index = self._indexes[key] = _Index([r[0] for r in rows], longest, span_starts, span_ends)
+        return index
 
     def clashes(self, kind: str, key: int, start: dt.datetime, end: dt.datetime):
-        rows = self.by_key.get((kind, key))
-        if not rows:
+        """The bookings that overlap [start, end), in order of start."""
+        index = self._index((kind, key))
+        if index is None:
             return
-        index = bisect_left(self.starts[(kind, key)], start - self.longest[(kind, key)])
-        for b_start, b_end, appt_id in islice(rows, index, None):
+        rows = self.by_key[(kind, key)]
+        for b_start, b_end, appt_id in islice(rows, bisect_left(index.starts, start - index.longest), None):
             if b_start >= end:
                 break
             if b_end > start:
                 yield b_start, b_end, appt_id
 
+    def spans(self, kind: str, key: int, start: dt.datetime, end: dt.datetime) -> list[Interval]:
+        """The disjoint busy spans that overlap [start, end), in order."""
+        index = self._index((kind, key))
+        if index is None:
+            return []
+        first = bisect_right(index.span_ends, start)
+        last = bisect_left(index.span_starts, end, lo=first)
+        return list(zip(index.span_starts[first:last], index.span_ends[first:last], strict=True))
+
     def is_free(self, kind: str, key: int, start: dt.datetime, end: dt.datetime) -> bool:
-        return next(self.clashes(kind, key, start, end), None) is None
+        index = self._index((kind, key))
+        if index is None:
+            return True
+        # The first busy span that ends after `start` must begin at or after `end`.
+        i = bisect_right(index.span_ends, start)
+        return i == len(index.span_ends) or index.span_starts[i] >= end
 
 
 class Schedule:
@@ -250,6 +295,7 @@ class Schedule:
             authorization.payer = payers[authorization.payer_id]
 
         self.busy = Busy()
+        self._orders: dict[tuple[str, int | None], list] = {}
         self.names: dict[tuple[str, int], str] = {}
         self.plan_sessions: list[tuple[dt.datetime, int]] = []
         # R4: the plan's booked and completed sessions (selectors.sessions_used).
@@ -455,22 +501,34 @@ class Schedule:
 
     def pick_room(self, start, end, *, prefer: Room | None = None) -> Room | None:
         # Yes/no checks: building each refusal's message cost more than the search.
-        ordered = sorted(self.rooms.values(), key=lambda r: (prefer is None or r.id != prefer.id, r.name))
-        return next((r for r in ordered if self.busy.is_free("room", r.id, start, end)), None)
+        for room in self._rooms_in_order(prefer.id if prefer is not None else None):
+            if self.busy.is_free("room", room.id, start, end):
+                return room
+        return None
 
     def pick_device(self, start, end, *, room: Room | None = None) -> Device | None:
         day = local_date(start)
-        ordered = sorted(
-            self.devices.values(), key=lambda d: (room is None or d.home_room_id != room.id, d.name, d.id)
-        )
-        return next(
-            (
-                d
-                for d in ordered
-                if not self.device_unusable(d, day) and self.busy.is_free("device", d.id, start, end)
-            ),
-            None,
-        )
+        for device in self._devices_in_order(room.id if room is not None else None):
+            if not self.device_unusable(device, day) and self.busy.is_free("device", device.id, start, end):
+                return device
+        return None
+
+    # The order rooms and devices are offered in (the preferred room, the
+    # room's own devices first), sorted once per search, not once per moment.
+    def _rooms_in_order(self, prefer_id: int | None) -> list[Room]:
+        key = ("rooms", prefer_id)
+        if key not in self._orders:
+            self._orders[key] = sorted(self.rooms.values(), key=lambda r: (r.id != prefer_id, r.name))
+        return self._orders[key]
+
+    def _devices_in_order(self, room_id: int | None) -> list[Device]:
+        key = ("devices", room_id)
+        if key not in self._orders:
+            self._orders[key] = sorted(
+                self.devices.values(),
+                key=lambda d: (room_id is None or d.home_room_id != room_id, d.name, d.id),
+            )
+        return self._orders[key]
 
     # -- R5 ------------------------------------------------------------------
     def plan_problems(self, start: dt.datetime) -> list[Problem]:

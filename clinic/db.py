@@ -1,0 +1,50 @@
+"""A faster reader for PostgreSQL's `timestamptz` values.
+
+Django reads every `timestamptz` through its own loader, a subclass of
+psycopg's pure-Python one that parses each value with a regular expression
+(about 3 µs a value). The slot finder reads four weeks of bookings, some
+20,000 timestamps, so that alone was a tenth of a search. This loader keeps
+Django's contract (the value gets the connection's time zone, UTC here;
+none without USE_TZ) and parses with `datetime.fromisoformat` (C), falling
+back to psycopg's parser for what that does not read (BC dates, infinity).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+
+from django.db.backends.signals import connection_created
+
+
+@cache
+def loader_for(timezone: dt.tzinfo | None) -> type:
+    """A loader class bound to one time zone, as Django's register_tzloader makes."""
+    from django.db.backends.postgresql.psycopg_any import BaseTzLoader
+
+    class FastTzLoader(BaseTzLoader):
+        def load(self, data):
+            try:
+                value = dt.datetime.fromisoformat(bytes(data).decode())
+            except ValueError:
+                return super().load(data)
+            return value.replace(tzinfo=self.timezone)
+
+    FastTzLoader.timezone = timezone
+    return FastTzLoader
+
+
+def use_fast_timestamptz(sender, connection, **kwargs) -> None:
+    """On each new PostgreSQL connection (psycopg 3): replace Django's loader.
+    Django's cursor() re-registers its own only when the connection's loader
+    has another `timezone`; this one has the connection's."""
+    if connection.vendor != "postgresql":
+        return
+    from django.db.backends.postgresql.psycopg_any import is_psycopg3
+
+    if is_psycopg3:
+        connection.connection.adapters.register_loader("timestamptz", loader_for(connection.timezone))
+
+
+def install() -> None:
+    connection_created.connect(use_fast_timestamptz, dispatch_uid="clinic.db.fast_timestamptz")
