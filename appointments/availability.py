@@ -118,7 +118,8 @@ class Busy:
         if key is None:
             return
         self.by_key[(kind, key)].append((start, end, appt_id))
-        self._indexes.pop((kind, key), None)
+        if self._indexes:  # none yet while a Schedule loads its bookings
+            self._indexes.pop((kind, key), None)
 
     def _index(self, key: Key) -> _Index | None:
         index = self._indexes.get(key)
@@ -373,11 +374,12 @@ class Schedule:
 
     # -- bookkeeping -------------------------------------------------------
     def _add_busy(self, appt_id, start, end, therapist_id, room_id, device_id, patient_id) -> None:
-        self.busy.add("therapist", therapist_id, start, end, appt_id)
-        self.busy.add("room", room_id, start, end, appt_id)
-        self.busy.add("device", device_id, start, end, appt_id)
+        add, row = self.busy.add, (start, end, appt_id)
+        add("therapist", therapist_id, *row)
+        add("room", room_id, *row)
+        add("device", device_id, *row)
         if patient_id == self.patient.pk:
-            self.busy.add("patient", patient_id, start, end, appt_id)
+            add("patient", patient_id, *row)
 
     def hold(self, start: dt.datetime, end: dt.datetime, *, therapist, room, device) -> None:
         """Count a slot as taken (series booking places occurrences in turn)."""

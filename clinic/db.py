@@ -28,7 +28,9 @@ def loader_for(timezone: dt.tzinfo | None) -> type:
                 value = dt.datetime.fromisoformat(bytes(data).decode())
             except ValueError:
                 return super().load(data)
-            return value.replace(tzinfo=self.timezone)
+            # Django's contract: the connection's zone, whatever the text says
+            # (it is the connection's; "+00" already gives this very object).
+            return value if value.tzinfo is self.timezone else value.replace(tzinfo=self.timezone)
 
     FastTzLoader.timezone = timezone
     return FastTzLoader

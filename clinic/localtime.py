@@ -7,13 +7,24 @@ calendar week), so they live at the bottom of the layers.
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 
+@cache
 def clinic_tz() -> ZoneInfo:
+    """The clinic's zone (read once: a slot search asks thousands of times)."""
     return ZoneInfo(settings.CLINIC_TIME_ZONE)
+
+
+@receiver(setting_changed)
+def _zone_changed(*, setting: str, **kwargs) -> None:
+    if setting == "CLINIC_TIME_ZONE":  # tests that move the clinic
+        clinic_tz.cache_clear()
 
 
 def local_datetime(day: dt.date, at: dt.time) -> dt.datetime:
