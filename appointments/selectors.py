@@ -78,6 +78,34 @@ def appointment_list(queryset: QuerySet[Appointment] | None = None) -> QuerySet[
     )
 
 
+# What the API's appointment rows show (appointments.api.AppointmentSerializer):
+# ids, times and status, and the plan's session limit. Joining and loading
+# whole patients (phone numbers parsed), plans and notes was most of a
+# week's list (issue 19).
+API_FIELDS = (
+    "kind",
+    "patient_id",
+    "plan_id",
+    "therapist_id",
+    "room_id",
+    "device_id",
+    "start",
+    "end",
+    "status",
+    "cancel_reason",
+    "late_cancellation",
+)
+
+
+def appointment_rows(queryset: QuerySet[Appointment] | None = None) -> QuerySet[Appointment]:
+    """Visits with `session_number` and `plan_session_limit` (R4's limit,
+    None for an evaluation), only the API's fields loaded."""
+    queryset = queryset if queryset is not None else Appointment.objects.all()
+    return with_session_number(queryset.only(*API_FIELDS)).annotate(
+        plan_session_limit=Coalesce("plan__sessions_authorized", "plan__sessions_prescribed")
+    )
+
+
 def appointments_between(
     *,
     start: dt.datetime,
