@@ -6,7 +6,7 @@ from appointments import services
 from appointments.models import Appointment
 from appointments.tests.factories import DeviceFactory, RoomFactory, TherapistFactory
 from clinic.localtime import clinic_tz
-from patients.tests.factories import ScreeningFactory
+from patients.tests.factories import PatientFactory, ScreeningFactory
 from treatments.tests.factories import PlanFactory
 
 pytestmark = pytest.mark.django_db
@@ -304,3 +304,25 @@ def test_therapist_calendar_feed_needs_its_token_and_hides_names(client, plan, t
     body = response.content.decode()
     assert "BEGIN:VEVENT" in body and "Room 2" in body
     assert plan.patient.last_name not in body
+
+
+def test_a_listed_visit_reads_the_same_as_its_own_page(api, plan, therapist, room, device, at):
+    """The list writes its rows off selectors.appointment_rows without DRF's
+    field objects (issue 19): each row must be the detail view's
+    representation, key for key, in the same order, for a session, a
+    cancelled one with its reason, an authorized plan's session and an
+    evaluation (no plan, no device)."""
+    services.appointment_book(plan=plan, start=at(0, "08:00"), therapist=therapist)
+    cancelled = services.appointment_book(plan=plan, start=at(2, "08:00"), therapist=therapist)
+    services.appointment_cancel(appointment=cancelled, reason="Flu")
+    authorized = _other_plan(sessions_authorized=4)
+    services.appointment_book(plan=authorized, start=at(1, "08:00"), therapist=therapist)
+    services.evaluation_book(patient=PatientFactory(), start=at(3, "08:00"), therapist=therapist, room=room)
+
+    listed = api.get("/api/v1/appointments/").json()["results"]
+
+    assert len(listed) == 4
+    assert {row["kind"] for row in listed} == {"session", "evaluation"}
+    for row in listed:
+        detail = api.get(f"/api/v1/appointments/{row['id']}/").json()
+        assert list(row.items()) == list(detail.items())
