@@ -106,6 +106,40 @@ def appointment_rows(queryset: QuerySet[Appointment] | None = None) -> QuerySet[
     )
 
 
+# What a calendar event shows (appointments.views.events) and its warnings read.
+CALENDAR_FIELDS = (
+    "kind",
+    "start",
+    "end",
+    "status",
+    "patient_id",
+    "plan_id",
+    "therapist_id",
+    "patient__first_name",
+    "patient__last_name",
+    "plan__modality",
+    "plan__status",
+    "plan__sessions_prescribed",
+    "plan__sessions_authorized",
+    "therapist__display_name",
+    "room__name",
+)
+
+
+def appointments_for_calendar(
+    *, start: dt.datetime, end: dt.datetime, therapist: int | None = None, room: int | None = None
+) -> QuerySet[Appointment]:
+    """The calendar feed's visits: appointments_between's rows with only
+    the columns an event shows (a 35-visit week read whole patients, plans,
+    medications, devices and notes: three quarters of the feed's time)."""
+    rows = appointments_between(start=start, end=end, therapist=therapist, room=room)
+    return (
+        rows.select_related(None)
+        .select_related("patient", "plan", "therapist", "room")
+        .only(*CALENDAR_FIELDS)
+    )
+
+
 def appointments_between(
     *,
     start: dt.datetime,
