@@ -24,14 +24,6 @@ from appointments.tests.scenario import next_monday, patient_plan, staff
 from clinic.localtime import local_datetime
 from clinic.tests.browser import assert_accessible
 
-try:
-    importlib.import_module("appointments.links")
-except ImportError:
-    pytest.skip(
-        "reminders feature not merged: appointments.links (signed /r/ patient links) is missing",
-        allow_module_level=True,
-    )
-
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 CONFIRM = re.compile(r"confirm|coming", re.IGNORECASE)
