@@ -77,13 +77,43 @@ def series_visits(reminder: Reminder, *, now: dt.datetime | None = None) -> list
     )
 
 
-def _includes_reminder(reminder: Reminder) -> bool:
+# A timed reminder in these states is (or will be) the patient's reminder.
+LIVE_STATUSES = (Reminder.Status.PENDING, Reminder.Status.SENDING, Reminder.Status.SENT)
+# The notices that say whether they also serve as the reminder.
+MERGING_KINDS = (Kind.CONFIRMATION, Kind.RESCHEDULED)
+
+
+@dataclass(frozen=True)
+class BatchFacts:
+    """What every message of a sweep's batch reads, read once for the batch
+    instead of once per message: the clinic's rules, and which of the
+    batch's slots have a timed reminder of their own. Read when the batch
+    starts, as the per-message reads were read before the commit point:
+    the wording is as of building, the commit point re-checks the visit."""
+
+    rules: ClinicRules
+    timed: frozenset[tuple[int, dt.datetime]] = frozenset()
+
+
+def batch_facts(reminders: Sequence[Reminder]) -> BatchFacts:
+    visits = {r.appointment_id for r in reminders if r.kind in MERGING_KINDS and r.appointment_id}
+    timed = (
+        Reminder.objects.filter(appointment_id__in=visits, kind=Kind.REMINDER, status__in=LIVE_STATUSES)
+        .values_list("appointment_id", "slot_start")
+        .distinct()
+        if visits
+        else ()
+    )
+    return BatchFacts(rules=ClinicRules.current(), timed=frozenset(timed))
+
+
+def _includes_reminder(reminder: Reminder, facts: BatchFacts | None = None) -> bool:
     """A notice stands in for the timed reminder when none is planned for its
     slot (the visit was too close: planning.py merges them)."""
+    if facts is not None:
+        return (reminder.appointment_id, reminder.slot_start) not in facts.timed
     return not reminder.appointment.reminders.filter(
-        kind=Kind.REMINDER,
-        slot_start=reminder.slot_start,
-        status__in=(Reminder.Status.PENDING, Reminder.Status.SENDING, Reminder.Status.SENT),
+        kind=Kind.REMINDER, slot_start=reminder.slot_start, status__in=LIVE_STATUSES
     ).exists()
 
 
@@ -100,13 +130,15 @@ class Wording:
     also_reminder: bool = False
 
 
-def wording_for(reminder: Reminder, *, now: dt.datetime, late_cancel_hours: int) -> Wording:
+def wording_for(
+    reminder: Reminder, *, now: dt.datetime, late_cancel_hours: int, facts: BatchFacts | None = None
+) -> Wording:
     clinic = settings.CLINIC_NAME
     at = when(reminder.slot_start)
     policy = policy_sentence(start=reminder.slot_start, now=now, late_cancel_hours=late_cancel_hours)
     kind = reminder.kind
     if kind == Kind.CONFIRMATION:
-        merged = _includes_reminder(reminder)
+        merged = _includes_reminder(reminder, facts)
         return Wording(
             subject=f"Your appointment at {clinic}: {at}",
             lead="Your appointment is booked:",
@@ -132,7 +164,7 @@ def wording_for(reminder: Reminder, *, now: dt.datetime, late_cancel_hours: int)
             when=at,
             old_when=old_when,
             policy=policy,
-            also_reminder=_includes_reminder(reminder),
+            also_reminder=_includes_reminder(reminder, facts),
         )
     if kind == Kind.CANCELLATION:
         return Wording(
@@ -156,16 +188,24 @@ def wording_for(reminder: Reminder, *, now: dt.datetime, late_cancel_hours: int)
     return Wording(subject="", lead="", when=at)
 
 
-def context_for(reminder: Reminder, *, rules: ClinicRules | None = None) -> dict:
+def context_for(
+    reminder: Reminder,
+    *,
+    rules: ClinicRules | None = None,
+    facts: BatchFacts | None = None,
+    visits: list[Appointment] | None = None,
+) -> dict:
     appointment = reminder.appointment
-    rules = rules or ClinicRules.current()
+    rules = rules or (facts.rules if facts else ClinicRules.current())
     context = {
         "kind": reminder.kind,
         "clinic": clinic_context(),
         "first_name": reminder.patient.first_name,
         "when": when(reminder.slot_start),
         "late_cancel_hours": rules.late_cancel_hours,
-        "wording": wording_for(reminder, now=timezone.now(), late_cancel_hours=rules.late_cancel_hours),
+        "wording": wording_for(
+            reminder, now=timezone.now(), late_cancel_hours=rules.late_cancel_hours, facts=facts
+        ),
         "unsubscribe_url": optout_url(reminder.patient_id),
     }
     if reminder.slot_end:
@@ -186,7 +226,7 @@ def context_for(reminder: Reminder, *, rules: ClinicRules | None = None) -> dict
                 "minutes": int((visit.end - visit.start).total_seconds() // 60),
                 "details_url": link_url(visit, "view"),
             }
-            for visit in series_visits(reminder)
+            for visit in (series_visits(reminder) if visits is None else visits)
         ]
     kinds.extend_context(reminder, context)
     return context
@@ -313,7 +353,9 @@ def _visit_event(visit: Appointment, *, start: dt.datetime, details_url: str) ->
     }
 
 
-def calendar_for(reminder: Reminder, details_url: str = "") -> bytes | None:
+def calendar_for(
+    reminder: Reminder, details_url: str = "", *, visits: list[Appointment] | None = None
+) -> bytes | None:
     """The visit's invitation: one UID per appointment, the appointment's
     SEQUENCE (bumped on every move); METHOD:CANCEL once cancelled. A series
     confirmation carries one calendar with every session of the series."""
@@ -322,7 +364,8 @@ def calendar_for(reminder: Reminder, details_url: str = "") -> bytes | None:
         return None
     if reminder.kind == Kind.SERIES_CONFIRMATION:
         events = [
-            _visit_event(v, start=v.start, details_url=link_url(v, "view")) for v in series_visits(reminder)
+            _visit_event(v, start=v.start, details_url=link_url(v, "view"))
+            for v in (series_visits(reminder) if visits is None else visits)
         ]
     else:
         events = []
@@ -341,8 +384,12 @@ def organizer_address() -> str:
     return settings.CLINIC_EMAIL or _address(settings.DEFAULT_FROM_EMAIL)
 
 
-def build_message(reminder: Reminder, *, rules: ClinicRules | None = None) -> EmailMultiAlternatives:
-    context = context_for(reminder, rules=rules)
+def build_message(
+    reminder: Reminder, *, rules: ClinicRules | None = None, facts: BatchFacts | None = None
+) -> EmailMultiAlternatives:
+    # A series' sessions are read once for the text and the calendar alike.
+    visits = series_visits(reminder) if reminder.kind == Kind.SERIES_CONFIRMATION else None
+    context = context_for(reminder, rules=rules, facts=facts, visits=visits)
     host = site_host()
     subject = " ".join(render_to_string(f"{TEMPLATE_DIR}/subject.txt", context).split())
     text = render_to_string(f"{TEMPLATE_DIR}/{reminder.kind}.txt", context)
@@ -366,7 +413,7 @@ def build_message(reminder: Reminder, *, rules: ClinicRules | None = None) -> Em
         headers=headers,
     )
     message.attach_alternative(html, "text/html")
-    ics = calendar_for(reminder, context.get("details_url", ""))
+    ics = calendar_for(reminder, context.get("details_url", ""), visits=visits)
     if ics is not None:
         method = "CANCEL" if reminder.kind == Kind.CANCELLATION else "PUBLISH"
         message.attach("appointment.ics", ics, f"text/calendar; method={method}")

@@ -39,8 +39,7 @@ from django.utils import timezone
 
 from appointments.models import NO_CLAIM, Appointment, Reminder
 from appointments.reminders import kinds, mail
-from appointments.reminders.content import build_message, series_visits
-from clinic.models import ClinicRules
+from appointments.reminders.content import BatchFacts, batch_facts, build_message, series_visits
 from treatments.models import TreatmentPlan
 
 logger = logging.getLogger(__name__)
@@ -271,38 +270,77 @@ def _record_failure(reminder: Reminder, token: str, exc: Exception, *, now: dt.d
 
 
 # -- delivering -----------------------------------------------------------------
+@dataclass
+class Batch:
+    """One claim being sent over one connection, with what its messages
+    read once (content.BatchFacts)."""
+
+    token: str
+    backend: object
+    facts: BatchFacts
+    outcome: Outcome
+
+
+# What the commit point reads, per relation the row has: enough for
+# verdict_for and nothing else (a narrow read under the lock; the batch's
+# first read already had every column for building the message).
+FRESH_FIELDS = {
+    "appointment": ("status", "start", "end", "patient_id", "plan_id"),
+    "patient": ("reminder_opt_in", "email"),
+    "plan": ("status", "phase"),
+    "waitlist_entry": ("is_active",),
+}
+ROW_FIELDS = (
+    "appointment_id",
+    "patient_id",
+    "plan_id",
+    "waitlist_entry_id",
+    "kind",
+    "slot_start",
+    "slot_end",
+    "created_at",
+)
+
+
 def _fresh(reminder: Reminder) -> Reminder:
     """The row and what it is about, read again. For an appointment's
     message this takes the appointment's row lock, which reschedule and
     cancel also take: a change commits wholly before the check (and voids
     the row) or wholly after the message was handed over."""
-    rows = Reminder.objects.select_related(*RELATED)
+    related = [name for name in RELATED if getattr(reminder, f"{name}_id")]
+    fields = [*ROW_FIELDS, *(f"{name}__{f}" for name in related for f in FRESH_FIELDS[name])]
+    rows = Reminder.objects.select_related(*related).only(*fields).order_by()
     if reminder.appointment_id:
         rows = rows.filter(appointment__isnull=False).select_for_update(of=("appointment",))
     return rows.get(pk=reminder.pk)
 
 
-def _commit_point(reminder: Reminder, token: str, message_id: str):
+def _commit_point(reminder: Reminder, batch: Batch, message_id: str):
+    token = batch.token
+
     def mark_handed_over() -> None:
         with transaction.atomic():
             fresh = _fresh(reminder)
             now = timezone.now()
             verdict = verdict_for(fresh, now=now)
             if verdict is not None:
-                _close(reminder, token, verdict)
-                raise Stop(verdict)
-            marked = (
-                _owned(reminder, token)
-                .filter(send_started_at__isnull=True)
-                .update(send_started_at=now, message_id=message_id, updated_at=now)
-            )
-            if not marked:
-                raise Stop(None)
+                done = _close(reminder, token, verdict)
+            else:
+                done = (
+                    _owned(reminder, token)
+                    .filter(send_started_at__isnull=True)
+                    .update(send_started_at=now, message_id=message_id, updated_at=now)
+                )
+        # Raised after the commit: the row is closed (or was not ours), and
+        # the connection is dropped without the final dot.
+        if verdict is not None or not done:
+            raise Stop(verdict if done else None)
 
     return mark_handed_over
 
 
-def _deliver(reminder: Reminder, token: str, backend, outcome: Outcome, rules: ClinicRules) -> None:
+def _deliver(reminder: Reminder, batch: Batch) -> None:
+    token, backend, outcome = batch.token, batch.backend, batch.outcome
     now = timezone.now()
     verdict = verdict_for(reminder, now=now)
     if verdict is not None:
@@ -310,9 +348,9 @@ def _deliver(reminder: Reminder, token: str, backend, outcome: Outcome, rules: C
             _tally(outcome, verdict)
         return
     try:
-        message = build_message(reminder, rules=rules)
+        message = build_message(reminder, rules=batch.facts.rules, facts=batch.facts)
         message_id = message.extra_headers["Message-ID"]
-        mail.send_one(backend, message, _commit_point(reminder, token, message_id))
+        mail.send_one(backend, message, _commit_point(reminder, batch, message_id))
     except Stop as stop:
         mail.reset_backend(backend)
         if stop.verdict is None:
@@ -348,13 +386,12 @@ def _deliver_claimed(claim: Claim) -> Outcome:
     outcome = Outcome()
     if not claim.ids:
         return outcome
-    rows = (
+    rows = list(
         Reminder.objects.filter(pk__in=claim.ids, claim_token=claim.token, status=Status.SENDING)
         .select_related(*RELATED)
         .order_by("due_at", "id")
     )
-    backend = mail.open_backend()
-    rules = ClinicRules.current()
+    batch = Batch(claim.token, mail.open_backend(), batch_facts(rows), outcome)
     renew_every = settings.REMINDER_CLAIM_LEASE_SECONDS / 3
     renewed = time.monotonic()
     try:
@@ -362,9 +399,9 @@ def _deliver_claimed(claim: Claim) -> Outcome:
             if time.monotonic() - renewed >= renew_every:
                 renew_claim(claim)
                 renewed = time.monotonic()
-            _deliver(reminder, claim.token, backend, outcome, rules)
+            _deliver(reminder, batch)
     finally:
-        mail.reset_backend(backend)
+        mail.reset_backend(batch.backend)
     return outcome
 
 

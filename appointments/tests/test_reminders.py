@@ -392,6 +392,9 @@ def test_the_commit_point_rechecks_the_visit(visit, at, monkeypatch):
     monkeypatch.setattr(sending, "build_message", build_then_move)
     assert sending._deliver_claimed(claim).void == 1
     assert mail.outbox == []
+    # Closed at once, not left "sending" for the lease recovery to find.
+    row = Reminder.objects.get(pk=claim.ids[0])
+    assert (row.status, row.skip_reason, row.send_started_at) == (Status.VOID, "The visit was moved.", None)
 
 
 @pytest.mark.postgres
