@@ -361,6 +361,8 @@ METRICS_TOKEN = env("METRICS_TOKEN", default="")
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="phoresis-demo")
 PHONENUMBER_DEFAULT_REGION = env("PHONENUMBER_DEFAULT_REGION", default="US")
 
+# Database sessions; an update is one statement, not BEGIN/UPDATE/COMMIT (clinic/sessions.py).
+SESSION_ENGINE = "clinic.sessions"
 # Sessions end when the browser closes.
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)

@@ -16,9 +16,16 @@ SAVEPOINT, INSERT of the visit, its audit row, RELEASE (the savepoint turns a
 lost race on the exclusion constraints into a 409 that names the clash);
 the history row; the outbox rows; RELEASE."""
 
+import datetime as dt
+import re
+
 import pytest
+from django.conf import settings
+from django.contrib.sessions.backends.base import UpdateError
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from appointments.tests.factories import TherapistFactory
 from appointments.tests.test_query_budgets import _plan, _visits
@@ -78,3 +85,72 @@ def test_booking_reads_each_row_once(booked_queries):
     assert not [q for q in selects if q.startswith('SELECT "appointments_appointment"."id", ')]
     for table in ("auth_group", "clinic_clinicrules", "appointments_reminder", "appointments_waitlistentry"):
         assert not [q for q in selects if q.startswith(f'SELECT "{table}"')], table
+
+
+# -- through the login page, as the browser signs in ------------------------------
+@pytest.fixture
+def browser(front_desk):
+    """A front desk signed in through the login page with CSRF checks on, as
+    bench/http_server.py does over HTTP: axes, the idle clock's start and
+    the session's first save all happened."""
+    client = Client(enforce_csrf_checks=True)
+    page = client.get(reverse("login"))
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode()).group(1)
+    signed_in = client.post(
+        reverse("login"),
+        {"username": front_desk.username, "password": settings.DEMO_PASSWORD, "csrfmiddlewaretoken": token},
+    )
+    assert signed_in.status_code == 302, signed_in.content[:300]
+    return client
+
+
+def _book_from_browser(browser, therapist, plan, start):
+    return browser.post(
+        "/api/v1/appointments/",
+        {"plan": plan.pk, "start": start.isoformat(), "therapist": therapist.pk},
+        content_type="application/json",
+        HTTP_X_CSRFTOKEN=browser.cookies[settings.CSRF_COOKIE_NAME].value,
+    )
+
+
+def test_booking_from_a_signed_in_browser_stays_within_the_budget(
+    browser, therapist, room, device, at, django_assert_max_num_queries
+):
+    """Every middleware (request id, session, CSRF, authentication, login
+    required, idle timeout, audit, axes) and the view: no more than the
+    budget. The first booking makes the clinic-rules row and fills the
+    process's content-type cache (a once-per-worker read)."""
+    assert _book_from_browser(browser, therapist, _plan(), at(4, "08:00")).status_code == 201
+    plan = _plan()
+    with django_assert_max_num_queries(BOOKING_BUDGET):
+        response = _book_from_browser(browser, therapist, plan, at(3, "08:00"))
+    assert response.status_code == 201, response.content[:300]
+
+
+def test_the_idle_clocks_minute_write_is_one_statement(browser, therapist, room, device, at, time_machine):
+    """Once a minute a request also saves the session's last activity
+    (clinic.middleware.IdleTimeoutMiddleware): one UPDATE, not a transaction
+    of its own around it (clinic.sessions)."""
+    _book_from_browser(browser, therapist, _plan(), at(4, "08:00"))
+    plan = _plan()
+    time_machine.move_to(dt.datetime.now(tz=dt.UTC) + dt.timedelta(minutes=2))
+    with CaptureQueriesContext(connection) as captured:
+        response = _book_from_browser(browser, therapist, plan, at(3, "08:00"))
+    assert response.status_code == 201, response.content[:300]
+    queries = [q["sql"] for q in captured.captured_queries]
+    assert len([q for q in queries if "django_session" in q]) == 2, queries  # read, then the one write
+    assert len(queries) <= BOOKING_BUDGET + 1, "\n".join(q[:120] for q in queries)
+
+
+def test_a_session_deleted_meanwhile_is_not_saved_again(browser):
+    """As with Django's own store: an update that finds its row gone (the
+    user logged out in another tab while this request ran) raises, and the
+    session is not written back."""
+    from django.contrib.sessions.models import Session
+
+    store = browser.session
+    store["last_activity"] = 0  # read while the session still existed
+    Session.objects.all().delete()
+    with pytest.raises(UpdateError):
+        store.save()
+    assert not Session.objects.exists()
