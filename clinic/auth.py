@@ -4,6 +4,8 @@ re-authenticates a therapist signing a note."""
 
 from __future__ import annotations
 
+from functools import cache
+
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.backends import ModelBackend
@@ -14,15 +16,23 @@ from django.shortcuts import render
 from clinic.roles import remember_roles, with_roles
 
 
+@cache
+def _users_with_roles():
+    """Built once per process: resolving the role subqueries took half of
+    the user's read (about 1 ms a request). Each read filters a clone; this
+    queryset is never evaluated itself."""
+    return with_roles(get_user_model()._default_manager.all())
+
+
 class SessionUserBackend(ModelBackend):
     """Django's ModelBackend, except that the user of a session (read on
     every request) comes with their role groups in the same query: a role
     check costs no query of its own (issue 19)."""
 
     def get_user(self, user_id):
-        users = get_user_model()._default_manager
+        users = _users_with_roles()
         try:
-            user = with_roles(users.all()).get(pk=user_id)
+            user = users.get(pk=user_id)
         except users.model.DoesNotExist:
             return None
         if not self.user_can_authenticate(user):
