@@ -318,15 +318,24 @@ def _booking(stage: Stage, browser: http_server.Browser, made: list[int]) -> Pag
 
     page.profile_request = profile_once
 
-    def count():
+    def book():
         plan, start = next(plans), next(starts)
-        queries, response = harness.counted(
-            lambda: stage.client.post(
-                "/api/v1/appointments/",
-                {"plan": plan.pk, "start": start.isoformat(), "therapist": therapist.pk},
-                content_type="application/json",
-            )
+        return stage.client.post(
+            "/api/v1/appointments/",
+            {"plan": plan.pk, "start": start.isoformat(), "therapist": therapist.pk},
+            content_type="application/json",
         )
+
+    def count():
+        # This process's first booking, unmeasured, as a worker's is long
+        # past: it fills the content-type cache (once per process) and, its
+        # session idle since the stage began, saves the idle clock (one
+        # UPDATE a minute per session, clinic.sessions). The count is then
+        # what every booking costs, as test_booking_budget.py measures it.
+        warm = book()
+        assert warm.status_code == 201, warm.content
+        made.append(warm.json()["id"])
+        queries, response = harness.counted(book)
         assert response.status_code == 201, response.content
         made.append(response.json()["id"])
         return queries
