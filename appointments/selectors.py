@@ -188,8 +188,10 @@ DAY_SHEET_FIELDS = (
 def appointments_for_day(*, day: dt.date, therapist: int | None = None, room: int | None = None):
     start, end = local_day_bounds(day)
     rows = appointments_between(start=start, end=end, therapist=therapist, room=room, include_cancelled=True)
-    return rows.select_related(None).select_related("patient", "plan", "therapist", "room", "note").only(
-        *DAY_SHEET_FIELDS
+    return (
+        rows.select_related(None)
+        .select_related("patient", "plan", "therapist", "room", "note")
+        .only(*DAY_SHEET_FIELDS)
     )
 
 
