@@ -20,6 +20,7 @@ class HomecareConfig(AppConfig):
         for kind in Reminder.HOME_KINDS:
             kinds.register_kind(kind, messages.check)
         kinds.register_context(messages.extend)
+        kinds.register_batch(messages.prepare_batch)
         chart.register_section(
             chart.ChartSection("home", "homecare/_chart_section.html", views.chart_section, 7)
         )

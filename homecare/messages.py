@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.db.models import Min
 
 from appointments.models import Appointment, Reminder
 from appointments.reminders.content import Wording, when
@@ -40,11 +41,38 @@ def check(reminder: Reminder, now: dt.datetime) -> str:
 
 
 def is_first_visit(appointment: Appointment) -> bool:
+    """No live visit of the patient before this one (prepare_batch may have
+    read it already for a whole sweep batch)."""
+    known = getattr(appointment, "first_visit", None)
+    if known is not None:
+        return known
     return not (
         Appointment.objects.filter(patient_id=appointment.patient_id, start__lt=appointment.start)
         .exclude(status=Appointment.Status.CANCELLED)
         .exists()
     )
+
+
+def prepare_batch(reminders) -> None:
+    """For a sweep's batch, in one query: which confirmations are of a
+    patient's first visit (each patient's earliest live visit)."""
+    visits = [
+        r.appointment
+        for r in reminders
+        if r.kind in (Kind.CONFIRMATION, Kind.SERIES_CONFIRMATION) and r.appointment_id
+    ]
+    if not visits:
+        return
+    earliest = dict(
+        Appointment.objects.filter(patient_id__in={v.patient_id for v in visits})
+        .exclude(status=Appointment.Status.CANCELLED)
+        .values("patient_id")
+        .annotate(first=Min("start"))
+        .values_list("patient_id", "first")
+    )
+    for visit in visits:
+        first = earliest.get(visit.patient_id)
+        visit.first_visit = first is None or first >= visit.start
 
 
 def extend(reminder: Reminder, context: dict) -> None:

@@ -9,12 +9,10 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core import signing
-from django.urls import reverse
 
 from appointments.models import Appointment
-from appointments.reminders.tokens import LinkExpired, LinkInvalid, make_token, read_token
+from appointments.reminders.tokens import LinkExpired, LinkInvalid, absolute_url, make_token, read_token
 from homecare.models import HomeProgram
 
 _HOME = "homecare.home"
@@ -26,7 +24,7 @@ class LinkClosed(Exception):
 
 
 def intake_url(appointment: Appointment) -> str:
-    return settings.SITE_URL + reverse("homelinks:intake", args=[make_token(appointment, "intake")])
+    return absolute_url("homelinks:intake", make_token(appointment, "intake"))
 
 
 def read_intake(token: str) -> Appointment:
@@ -46,7 +44,7 @@ def home_token(program: HomeProgram) -> str:
 
 
 def home_url(program: HomeProgram) -> str:
-    return settings.SITE_URL + reverse("homelinks:home", args=[home_token(program)])
+    return absolute_url("homelinks:home", home_token(program))
 
 
 def read_home(token: str) -> HomeProgram:

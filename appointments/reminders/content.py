@@ -104,6 +104,7 @@ def batch_facts(reminders: Sequence[Reminder]) -> BatchFacts:
         if visits
         else ()
     )
+    kinds.prepare_batch(reminders)
     return BatchFacts(rules=ClinicRules.current(), timed=frozenset(timed))
 
 

@@ -11,7 +11,7 @@ templates need; the sweep and `content` only call the registry.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from appointments.models import Reminder
 
@@ -21,6 +21,9 @@ _CHECKS: dict[str, Callable[[Reminder, dt.datetime], str]] = {}
 # Each adds to the template context of every message (most return nothing):
 # e.g. the intake link in the confirmation of a patient's first visit.
 _CONTEXT: list[Callable[[Reminder, dict], None]] = []
+# Each reads, once for a sweep's batch, what its context adds to many of the
+# batch's messages (setting it on the rows), instead of once per message.
+_BATCH: list[Callable[[Sequence[Reminder]], None]] = []
 
 
 def register_kind(kind: str, check: Callable[[Reminder, dt.datetime], str]) -> None:
@@ -30,6 +33,16 @@ def register_kind(kind: str, check: Callable[[Reminder, dt.datetime], str]) -> N
 def register_context(extend: Callable[[Reminder, dict], None]) -> None:
     if extend not in _CONTEXT:
         _CONTEXT.append(extend)
+
+
+def register_batch(prepare: Callable[[Sequence[Reminder]], None]) -> None:
+    if prepare not in _BATCH:
+        _BATCH.append(prepare)
+
+
+def prepare_batch(reminders: Sequence[Reminder]) -> None:
+    for prepare in _BATCH:
+        prepare(reminders)
 
 
 def why_not(reminder: Reminder, *, now: dt.datetime) -> str:

@@ -11,10 +11,11 @@ later and stops once the visit has begun.
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 
 from django.conf import settings
 from django.core import signing
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 
 from appointments.models import Appointment
@@ -29,6 +30,21 @@ URL_NAMES = {
     "reschedule": "links:reschedule",
 }
 OPTOUT_SALT = "appointments.link.optout"
+
+
+# A link's route, reversed once per route name (and script prefix) with this
+# in the token's place: a sweep builds several links per message.
+_PLACEHOLDER = "--token--"
+
+
+@cache
+def _route(name: str, prefix: str) -> str:
+    return reverse(name, args=[_PLACEHOLDER])
+
+
+def absolute_url(name: str, token: str) -> str:
+    """SITE_URL + the named route (one `<str:token>` argument) for a token."""
+    return settings.SITE_URL + _route(name, get_script_prefix()).replace(_PLACEHOLDER, token, 1)
 
 
 class LinkInvalid(Exception):
@@ -50,7 +66,7 @@ def make_token(appointment: Appointment, purpose: str) -> str:
 
 
 def link_url(appointment: Appointment, purpose: str) -> str:
-    return settings.SITE_URL + reverse(URL_NAMES[purpose], args=[make_token(appointment, purpose)])
+    return absolute_url(URL_NAMES[purpose], make_token(appointment, purpose))
 
 
 def read_token(token: str, purpose: str, *, now: dt.datetime | None = None) -> Appointment:
@@ -82,7 +98,7 @@ def make_claim_token(reminder) -> str:
 
 
 def claim_url(reminder) -> str:
-    return settings.SITE_URL + reverse("links:claim", args=[make_claim_token(reminder)])
+    return absolute_url("links:claim", make_claim_token(reminder))
 
 
 def read_claim_token(token: str):
@@ -105,7 +121,7 @@ def make_optout_token(patient_id: int) -> str:
 
 
 def optout_url(patient_id: int) -> str:
-    return settings.SITE_URL + reverse("links:unsubscribe", args=[make_optout_token(patient_id)])
+    return absolute_url("links:unsubscribe", make_optout_token(patient_id))
 
 
 def read_optout_token(token: str) -> int:

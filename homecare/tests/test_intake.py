@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from appointments import reminders
 from appointments import services as scheduling
+from appointments.reminders import tokens
 from appointments.tests.reminders_support import assert_no_clinical_words, parse
 from clinic.localtime import local_datetime
 from clinic.tests.factories import UserFactory
@@ -50,6 +51,22 @@ def test_the_first_visits_confirmation_carries_the_intake_link_and_a_later_one_n
     scheduling.appointment_book(plan=tap_plan, start=local_datetime(day + dt.timedelta(days=2), dt.time(10)))
     reminders.reminders_sweep()
     assert mail.outbox and intake_links() == []
+
+
+def test_one_sweep_batch_judges_each_confirmation_as_of_sending(tap_plan, day, time_machine):
+    """Both confirmations go in one batch (the first-visit check is read once
+    for the batch): only the earlier visit is the first, though the later one
+    was booked first."""
+    later = local_datetime(day + dt.timedelta(days=2), dt.time(10))
+    earlier = local_datetime(day, dt.time(10))
+    time_machine.move_to(earlier - dt.timedelta(days=3), tick=False)
+    scheduling.appointment_book(plan=tap_plan, start=later)
+    first = scheduling.appointment_book(plan=tap_plan, start=earlier)
+    reminders.reminders_sweep()
+    assert len(mail.outbox) == 2
+    (with_link,) = [m for m in mail.outbox if "/r/intake/" in m.body]
+    assert f"{earlier.day} {earlier:%b %Y}" in with_link.subject
+    assert intake_links() == [reverse("homelinks:intake", args=[tokens.make_token(first, "intake")])]
 
 
 def test_an_evaluation_confirmation_carries_it_too(clinic, day, time_machine):
