@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.db.models import Count, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value
@@ -17,7 +17,7 @@ from appointments.models import Appointment, Therapist, WaitlistEntry
 from clinic.localtime import clinic_tz, local_date, local_datetime, local_day_bounds
 from clinic.models import ClinicRules
 from patients.models import Patient, Screening
-from treatments.models import Authorization, TreatmentPlan
+from treatments.models import Authorization, Modality, TreatmentPlan
 from treatments.selectors import plans_with_counts
 
 
@@ -158,41 +158,119 @@ def appointments_between(
     return appointment_list(queryset).order_by("start", "therapist__display_name", "id")
 
 
-# What a day sheet row shows: a busy clinic's day is hundreds of rows, and
-# loading whole patients (phone numbers parsed, addresses) and plans (dose,
-# indication) for each is most of the page's database time.
-DAY_SHEET_FIELDS = (
+@dataclass(slots=True)
+class DayPatient:
+    first_name: str
+    last_name: str
+    mrn: str
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+@dataclass(slots=True)
+class DayPlan:
+    status: str
+    modality: str
+    session_limit: int
+
+    def get_modality_display(self) -> str:
+        return Modality(self.modality).label
+
+
+@dataclass(slots=True)
+class DayRow:
+    """One visit of the day sheet: what its row shows and with_warnings reads.
+    A busy clinic's day is hundreds of rows; model instances (whole patients
+    with parsed phone numbers, plans, notes) were a quarter of the page."""
+
+    pk: int
+    start: dt.datetime
+    end: dt.datetime
+    status: str
+    patient_id: int
+    plan_id: int | None
+    session_number: int
+    patient: DayPatient
+    plan: DayPlan | None
+    therapist: str
+    room: str
+    note_status: str | None
+    warnings: list = field(default_factory=list)
+    attendance: Attendance | None = None
+    authorization_alerts: list = field(default_factory=list)
+    urls: dict = field(default_factory=dict)
+
+    def get_status_display(self) -> str:
+        return Appointment.Status(self.status).label
+
+
+DAY_SHEET_COLUMNS = (
+    "pk",
     "start",
     "end",
     "status",
     "patient_id",
     "plan_id",
-    "therapist_id",
-    "room_id",
-    "device_id",
+    "session_number",
     "patient__first_name",
     "patient__last_name",
     "patient__mrn",
-    "plan__modality",
     "plan__status",
-    "plan__sessions_prescribed",
+    "plan__modality",
     "plan__sessions_authorized",
-    "plan__patient_id",
+    "plan__sessions_prescribed",
     "therapist__display_name",
     "room__name",
     "note__status",
-    "note__appointment_id",
 )
 
 
-def appointments_for_day(*, day: dt.date, therapist: int | None = None, room: int | None = None):
+def day_sheet_rows(*, day: dt.date, therapist: int | None = None, room: int | None = None) -> list[DayRow]:
+    """The day's visits, cancelled ones included, in the sheet's order."""
     start, end = local_day_bounds(day)
     rows = appointments_between(start=start, end=end, therapist=therapist, room=room, include_cancelled=True)
-    return (
-        rows.select_related(None)
-        .select_related("patient", "plan", "therapist", "room", "note")
-        .only(*DAY_SHEET_FIELDS)
-    )
+    found = []
+    for (
+        pk,
+        v_start,
+        v_end,
+        status,
+        patient_id,
+        plan_id,
+        number,
+        first_name,
+        last_name,
+        mrn,
+        plan_status,
+        modality,
+        authorized,
+        prescribed,
+        therapist_name,
+        room_name,
+        note_status,
+    ) in rows.select_related(None).values_list(*DAY_SHEET_COLUMNS):
+        plan = None
+        if plan_id:
+            plan = DayPlan(plan_status, modality, authorized if authorized is not None else prescribed)
+        found.append(
+            DayRow(
+                pk,
+                v_start,
+                v_end,
+                status,
+                patient_id,
+                plan_id,
+                number,
+                DayPatient(first_name, last_name, mrn),
+                plan,
+                therapist_name,
+                room_name or "",
+                note_status,
+            )
+        )
+    return found
 
 
 class Slot(NamedTuple):

@@ -304,10 +304,8 @@ def day_sheet(request: HttpRequest) -> HttpResponse:
     rules = ClinicRules.current()
     rows = _with_urls(
         selectors.with_warnings(
-            list(
-                selectors.appointments_for_day(
-                    day=day, therapist=_int(request.GET.get("therapist")), room=_int(request.GET.get("room"))
-                )
+            selectors.day_sheet_rows(
+                day=day, therapist=_int(request.GET.get("therapist")), room=_int(request.GET.get("room"))
             ),
             rules=rules,
         )
