@@ -6,6 +6,14 @@ sessions) spread over two years around an anchor date. `seed_bench` inserts a
 prefix of that stream: the dataset at N appointments is the same whether it
 was built in one go or grown 1k → 10k → 100k.
 
+Two years of 40 therapists hold about 165,000 sessions at most (past ~130k
+nearly every course finds no room), so the stream works in *eras*: the first
+`ERA_COURSES` courses (~122,000 sessions) fill the two years around the
+anchor, the next ones the two years before those, and so on back (1M
+appointments: ~8 eras, 16 years of history). Each era has its own leave,
+training and holidays and the same clinic, statuses and mix of courses;
+the first era is exactly the stream as it was before eras existed.
+
 Overlaps are impossible by construction (the PostgreSQL exclusion constraints
 would refuse them): every session takes whole 15-minute cells of a day, and
 each therapist, room, device and patient has a bit mask of taken cells per
@@ -33,6 +41,8 @@ PATIENTS = 10_000
 WAITING_PLANS = 600  # active plans with no session yet: referrals the benchmarks book
 DAYS_BACK = 640  # ~21 months of history ...
 DAYS_AHEAD = 90  # ... and three months booked ahead: two years in all
+ERA_DAYS = DAYS_BACK + DAYS_AHEAD + 1  # each earlier era: the two years just before the next one
+ERA_COURSES = 20_000  # courses (placed or not) per era: ~122,000 sessions, well short of saturation
 
 # The day grid: 15-minute cells from 07:00 to 19:00 clinic time.
 CELL_MINUTES = 15
@@ -175,6 +185,7 @@ class Layout:
     rooms: list[RoomSpec]
     devices: list[DeviceSpec]
     patients: int
+    era: int = 0  # 0: the two years around the anchor; k: the two years k eras before
 
     @property
     def closed(self) -> set[dt.date]:
@@ -213,9 +224,13 @@ def _hhmm(text: str) -> dt.time:
     return dt.time.fromisoformat(text)
 
 
-def build_layout(*, anchor: dt.date, seed: int = SEED, patients: int = PATIENTS) -> Layout:
-    rng = random.Random(f"layout-{seed}")
-    first, last = anchor - dt.timedelta(days=DAYS_BACK), anchor + dt.timedelta(days=DAYS_AHEAD)
+def build_layout(*, anchor: dt.date, seed: int = SEED, patients: int = PATIENTS, era: int = 0) -> Layout:
+    """The clinic around the anchor; with `era` k, the same clinic over the
+    two years k eras back (its own leave, training and holidays)."""
+    rng = random.Random(f"layout-{seed}" if era == 0 else f"layout-{seed}-era-{era}")
+    shift = dt.timedelta(days=ERA_DAYS * era)
+    first = anchor - dt.timedelta(days=DAYS_BACK) - shift
+    last = anchor + dt.timedelta(days=DAYS_AHEAD) - shift
     days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
     names = _names(seed, THERAPISTS, salt="therapist")
     therapists = []
@@ -285,7 +300,14 @@ def build_layout(*, anchor: dt.date, seed: int = SEED, patients: int = PATIENTS)
         rooms=rooms,
         devices=devices,
         patients=patients,
+        era=era,
     )
+
+
+def era_layout(layout: Layout, era: int) -> Layout:
+    if era == layout.era:
+        return layout
+    return build_layout(anchor=layout.anchor, seed=layout.seed, patients=layout.patients, era=era)
 
 
 def _names(seed: int, count: int, *, salt: str) -> list[tuple[str, str]]:
@@ -356,6 +378,7 @@ class Course:
     params: dict
     sessions: list[Session] = field(default_factory=list)
     plan_id: int | None = None  # set when its plan row is written
+    layout: Layout | None = field(default=None, repr=False, compare=False)  # its era's (days index it)
 
 
 MINUTES = {IONTO: 30, PHONO: 20, TAP: 40}
@@ -366,7 +389,9 @@ class Generator:
 
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
-        self.rng = random.Random(f"courses-{layout.seed}")
+        self.rng = random.Random(
+            f"courses-{layout.seed}" if layout.era == 0 else f"courses-{layout.seed}-era-{layout.era}"
+        )
         self.closed = {i for i, day in enumerate(layout.days) if day in layout.closed}
         self.busy_therapist: dict[tuple[int, int], int] = {}
         self.busy_room: dict[tuple[int, int], int] = {}
@@ -508,6 +533,7 @@ class Generator:
             min_interval_hours=interval,
             session_minutes=MINUTES[modality],
             params=params,
+            layout=self.layout,
         )
 
     def _candidates(self, course: Course, therapist: int, day: int, cell: int):
@@ -520,9 +546,10 @@ class Generator:
             yield others[(start + k) % len(others)], cell
 
     def courses(self) -> Iterator[Course]:
+        """The era's courses that got at least one session (ERA_COURSES tried)."""
         layout = self.layout
-        index = 0
-        while True:
+        index = layout.era * ERA_COURSES
+        while index < (layout.era + 1) * ERA_COURSES:
             course = self.new_course(index)
             rng = self.rng
             therapist = rng.choice(self.qualified[course.modality])
@@ -578,7 +605,10 @@ def _hours_between(earlier: tuple[int, int], later: tuple[int, int]) -> float:
 
 
 def sessions(layout: Layout) -> Iterator[tuple[Course, Session]]:
-    """Every session of the stream in insertion order."""
-    for course in Generator(layout).courses():
-        for session in course.sessions:
-            yield course, session
+    """Every session of the stream in insertion order, era after era (endless)."""
+    era = 0
+    while True:
+        for course in Generator(era_layout(layout, era)).courses():
+            for session in course.sessions:
+                yield course, session
+        era += 1
