@@ -3,7 +3,8 @@
 40 therapists with working hours, leave and training, 20 rooms, 30 devices,
 10,000 synthetic patients with screenings, 600 referrals waiting to be
 booked, and N appointments with their plans over two years around today
-(bulk inserts; deterministic for a given --seed). Idempotent: running it
+(past ~122,000, the stream goes on into the two years before, and so on:
+1M reaches back ~16 years; COPY on PostgreSQL; deterministic for a given --seed). Idempotent: running it
 again adds only the appointments missing up to N, so 1k → 10k → 100k grows
 one dataset; --flush deletes the benchmark rows first (with --appointments 0,
 only that). See bench/seeding.py.
