@@ -543,7 +543,7 @@ def with_warnings(rows: list[Appointment], *, rules: ClinicRules | None = None) 
     patient_ids = {row.patient_id for row in rows}
     plan_ids = {row.plan_id for row in rows if row.plan_id}
     latest = dict(
-        Screening.objects.filter(patient_id__in=patient_ids)
+        Screening.objects.filter(patient_id__any=patient_ids)
         .values("patient_id")
         .annotate(last=Max("screened_at"))
         .values_list("patient_id", "last")
@@ -552,7 +552,7 @@ def with_warnings(rows: list[Appointment], *, rules: ClinicRules | None = None) 
     left = {
         pk: (remaining, alert)
         for pk, remaining, alert in plans_with_counts(
-            TreatmentPlan.objects.filter(pk__in=plan_ids), rules=rules
+            TreatmentPlan.objects.filter(pk__any=plan_ids), rules=rules
         ).values_list("pk", "remaining", "authorization_alert")
     }
     valid = dt.timedelta(days=rules.screening_valid_days)
@@ -586,7 +586,7 @@ def attendance_for(patient_ids, *, now: dt.datetime | None = None) -> dict[int, 
     late = Q(status=Appointment.Status.CANCELLED, late_cancellation=True, cancelled_at__gte=since)
     no_show = Q(status=Appointment.Status.NO_SHOW, start__gte=since, start__lt=now)
     rows = (
-        Appointment.objects.filter(late | no_show, patient_id__in=patient_ids)
+        Appointment.objects.filter(late | no_show, patient_id__any=patient_ids)
         .values("patient_id")
         .annotate(late=Count("id", filter=late), missed=Count("id", filter=no_show))
         .order_by()

@@ -9,8 +9,9 @@ class ClinicConfig(AppConfig):
         from clinic.celery import ensure_embedded_broker_dirs
 
         ensure_embedded_broker_dirs()
-        from clinic import db
+        from clinic import db, lookups
 
         db.install()
+        lookups.install()
         # Signal receivers: the audit entry's actor, the idle clock at login.
         from clinic import audit, middleware  # noqa: F401

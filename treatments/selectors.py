@@ -109,7 +109,7 @@ def authorization_alerts(
     rules = rules or ClinicRules.current()
     today = today or timezone.localdate()
     by_plan: dict[int, list[Authorization]] = defaultdict(list)
-    for authorization in authorizations_with_use(Authorization.objects.filter(plan_id__in=plan_ids)):
+    for authorization in authorizations_with_use(Authorization.objects.filter(plan_id__any=plan_ids)):
         by_plan[authorization.plan_id].append(authorization)
     alerts: dict[int, list[AuthorizationAlert]] = {}
     for plan_id, authorizations in by_plan.items():
