@@ -4,7 +4,7 @@ queries however many appointments there are."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -324,26 +324,48 @@ def slots_free(
     return _slots_free(date_from=date_from, date_to=date_to, **kwargs)
 
 
-def _slots_free(
+class FreeMoment(NamedTuple):
+    """A moment free for one visit, on a local day: every therapist free
+    then (in name order), and the room and device it would take."""
+
+    day: dt.date
+    start: dt.datetime
+    end: dt.datetime
+    therapists: list[Therapist]
+    room: object
+    device: object
+
+
+def _slots_free(*, limit: int | None = 200, **kwargs) -> list[Slot]:
+    slots: list[Slot] = []
+    for free in free_moments(**kwargs):
+        for candidate in free.therapists:
+            slots.append(Slot(free.start, free.end, candidate, free.room, free.device))
+            if limit and len(slots) >= limit:
+                return slots
+    return slots
+
+
+def free_moments(
     *,
     plan: TreatmentPlan | None,
     date_from: dt.date,
     date_to: dt.date,
     therapist: int | None = None,
     step_minutes: int = 15,
-    limit: int | None = 200,
     now: dt.datetime | None = None,
     patient: Patient | None = None,
     minutes: int | None = None,
     after: dt.time | None = None,
     before: dt.time | None = None,
     exclude_appointment_id: int | None = None,
-) -> list[Slot]:
-    """Free slots for one visit: a therapist who gives the modality and works
-    then, a suitable room and device (none for an evaluation), the patient
-    free (the visit being moved, if any, does not count), and the plan's
-    spacing (R5) kept; starting at or after `after` and ending by `before`
-    (clinic time). A fixed number of queries for any range."""
+) -> Iterator[FreeMoment]:
+    """Free moments for one visit, in time order: a therapist who gives the
+    modality and works then, a suitable room and device (none for an
+    evaluation), the patient free (the visit being moved, if any, does not
+    count), and the plan's spacing (R5) kept; starting at or after `after`
+    and ending by `before` (clinic time). A fixed number of queries for any
+    range; a slot per therapist of each moment is slots_free's list."""
     now = now or timezone.now()
     schedule = Schedule(
         plan=plan,
@@ -356,7 +378,6 @@ def _slots_free(
     step = dt.timedelta(minutes=step_minutes)
     therapists = [t for t in schedule.therapists.values() if therapist is None or t.id == therapist]
     therapists.sort(key=lambda t: t.display_name)
-    slots: list[Slot] = []
     day = date_from
     while day <= date_to:
         starts: dict[dt.datetime, list[Therapist]] = {}
@@ -399,12 +420,10 @@ def _slots_free(
                 device = schedule.pick_device(moment, end, room=room)
                 if device is None:
                     continue
-            for candidate in starts[moment]:  # each free then (the walk above)
-                slots.append(Slot(moment, end, candidate, room, device))
-                if limit and len(slots) >= limit:
-                    return slots
+            yield FreeMoment(
+                day, moment, end, starts[moment], room, device
+            )  # each free then (the walk above)
         day += dt.timedelta(days=1)
-    return slots
 
 
 def next_free_slot(

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 
+from appointments import selectors
 from appointments.models import Therapist
-from appointments.selectors import Slot, slots_free
+from appointments.selectors import Slot
 from appointments.services.booking import check_plan_bookable
-from clinic.localtime import clinic_tz
 from clinic.models import ClinicRules
 from clinic.rule_codes import codes_of
 from patients.models import Patient
@@ -91,7 +91,12 @@ def slot_search(
     if after and before and after >= before:
         return SlotSearch([], 0, [], "The “after” time must be earlier than the “before” time.")
     minutes = None if plan is not None else ClinicRules.current().evaluation_minutes
-    every = slots_free(
+    # Counted per moment (every therapist free then), and a Slot made only
+    # for the first `limit`: a four-week search has thousands.
+    shown: list[Slot] = []
+    days: dict[dt.date, SlotDay] = {}
+    total = 0
+    for free in selectors.free_moments(
         plan=plan,
         patient=patient,
         minutes=minutes,
@@ -100,25 +105,22 @@ def slot_search(
         therapist=therapist.pk if therapist else None,
         after=after,
         before=before,
-        limit=None,
         now=now,
-    )
-    shown = every[:limit]
-    days: dict[dt.date, SlotDay] = {}
-    zone = clinic_tz()  # once: thousands of slots over four weeks
-    for number, slot in enumerate(every):
-        day = slot.start.astimezone(zone).date()
-        if day not in days:
-            days[day] = SlotDay(day, 0)
-        days[day].count += 1
-        if number < limit:
-            days[day].slots.append(slot)
+    ):
+        if free.day not in days:
+            days[free.day] = SlotDay(free.day, 0)
+        days[free.day].count += len(free.therapists)
+        total += len(free.therapists)
+        for candidate in free.therapists[: limit - len(shown)]:
+            slot = Slot(free.start, free.end, candidate, free.room, free.device)
+            shown.append(slot)
+            days[free.day].slots.append(slot)
     reason = ""
-    if not every:
+    if not total:
         who = f" with {therapist}" if therapist else ""
         reason = (
             f"No free {_what(plan) if plan else 'evaluation'} slot{who} from {date_from:%a %d %b} "
             f"to {date_to:%a %d %b %Y}{_window_words(after, before)}: every therapist who could take it "
             "is off, away or booked then, the clinic is closed, or the patient is already booked."
         )
-    return SlotSearch(shown, len(every), list(days.values()), reason)
+    return SlotSearch(shown, total, list(days.values()), reason)
