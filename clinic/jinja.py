@@ -20,6 +20,7 @@ def hm(value: dt.datetime) -> str:
 
 
 def environment(**options) -> Environment:
-    env = Environment(**options)
+    options.pop("autoescape", None)  # always on, whatever the settings say
+    env = Environment(autoescape=True, **options)
     env.filters["hm"] = hm
     return env

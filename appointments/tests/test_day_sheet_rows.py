@@ -131,3 +131,13 @@ def test_a_row_with_both_actions_stays_light(desk, at, therapist, travel):
 def test_a_row_seen_ahead_of_its_day_stays_lighter(desk, at, therapist, travel):
     cost = _row_cost(desk, at, therapist, travel, now="09:00", offset=-3)
     assert cost <= ROW_BUDGET_NO_ACTIONS, f"{cost:.0f} bytes a row > {ROW_BUDGET_NO_ACTIONS}"
+
+
+def test_the_rows_escape_what_people_typed(desk, at, therapist):
+    """The rows are rendered by Jinja2 (clinic/jinja.py): autoescaping on."""
+    visit = _book(0, at, therapist, room=RoomFactory(name="Room <i>7</i>"))
+    visit.patient.last_name = '<script>alert("x")</script>'
+    visit.patient.save(update_fields=["last_name"])
+    body = _sheet(desk, at(0, "00:00").date())
+    assert "<script>alert" not in body and "Room <i>7</i>" not in body
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in body and "Room &lt;i&gt;7&lt;/i&gt;" in body
