@@ -38,7 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", required=True)
     parser.add_argument("--out", required=True)
-    parser.add_argument("--load", action="store_true", help="also the HTTP load test at the largest size")
+    parser.add_argument(
+        "--load", action="store_true", help="also the HTTP load test at 100,000 appointments and beyond"
+    )
     parser.add_argument(
         "--reminders", action="store_true", help="also the reminder sweep at the largest size"
     )
@@ -93,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
             modules.append(http_pages)
         if largest and args.reminders:
             modules.append(reminder_sweep)
-        if largest and args.load:
+        # The load test at 100k and beyond (issue 19's scales), and at the largest size.
+        if args.load and (largest or n >= 100_000):
             modules.append(http_load)
         for module in modules:
             log(f"[{stage.db} {n:,}] {module.__name__.split('.')[-1]}…")
