@@ -232,44 +232,13 @@ def day_sheet_rows(*, day: dt.date, therapist: int | None = None, room: int | No
     start, end = local_day_bounds(day)
     rows = appointments_between(start=start, end=end, therapist=therapist, room=room, include_cancelled=True)
     found = []
-    for (
-        pk,
-        v_start,
-        v_end,
-        status,
-        patient_id,
-        plan_id,
-        number,
-        first_name,
-        last_name,
-        mrn,
-        plan_status,
-        modality,
-        authorized,
-        prescribed,
-        therapist_name,
-        room_name,
-        note_status,
-    ) in rows.select_related(None).values_list(*DAY_SHEET_COLUMNS):
-        plan = None
-        if plan_id:
-            plan = DayPlan(plan_status, modality, authorized if authorized is not None else prescribed)
-        found.append(
-            DayRow(
-                pk,
-                v_start,
-                v_end,
-                status,
-                patient_id,
-                plan_id,
-                number,
-                DayPatient(first_name, last_name, mrn),
-                plan,
-                therapist_name,
-                room_name or "",
-                note_status,
-            )
-        )
+    for row in rows.select_related(None).values_list(*DAY_SHEET_COLUMNS):
+        # The visit's own columns (pk … session_number, DayRow's first seven), then the joined ones.
+        *visit, first, last, mrn, plan_status, modality, authorized, prescribed, therapist_, room_, note = row
+        plan_id = visit[5]
+        limit = prescribed if authorized is None else authorized
+        plan = DayPlan(plan_status, modality, limit) if plan_id else None
+        found.append(DayRow(*visit, DayPatient(first, last, mrn), plan, therapist_, room_ or "", note))
     return found
 
 
