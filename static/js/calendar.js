@@ -124,7 +124,10 @@ document.addEventListener("DOMContentLoaded", () => {
         (warnings ? `\n${warnings}` : "");
       // The accessible name starts with the visible text (axe: label-content-name-mismatch).
       const details = `${p.therapist} · ${p.room} · ${p.session} · ${p.statusLabel}` + (warnings ? ` · ${warnings}` : "");
-      info.el.setAttribute("aria-label", `${info.el.textContent.trim()} · ${details}`);
+      // Time and title are separate boxes: joined with a space, as they read on screen.
+      const parts = Array.from(info.el.querySelectorAll(".fc-event-time, .fc-event-title"), (e) => e.textContent.trim());
+      const visible = parts.filter(Boolean).join(" ") || info.el.textContent.trim();
+      info.el.setAttribute("aria-label", `${visible} · ${details}`);
     },
     eventDrop: onDrop,
   };
