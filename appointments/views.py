@@ -127,20 +127,23 @@ def therapist_colour(therapist_id: int) -> str:
     return THERAPIST_COLOURS[therapist_id % len(THERAPIST_COLOURS)]
 
 
+def _pk_url(url_name: str):
+    """`pk → URL` for a route with one id: reversed once, then filled per row
+    (a day sheet or a feed has hundreds of rows)."""
+    any_pk = 987654321
+    head, tail = reverse(url_name, args=[any_pk]).rsplit(str(any_pk), 1)
+    return lambda pk: f"{head}{pk}{tail}"
+
+
 class _EventMaker:
     """Builds the feed's events; what is the same for every row (the zone,
     the detail URL's pattern, the labels) is worked out once per request,
     not per event."""
 
-    # Any id: reversed once, then split around to make each event's URL.
-    _ANY_PK = 987654321
-
     def __init__(self, movable) -> None:
         self.movable = movable
         self.zone = timezone.get_current_timezone()
-        self.url_head, self.url_tail = reverse("appointments:detail", args=[self._ANY_PK]).rsplit(
-            str(self._ANY_PK), 1
-        )
+        self.detail_url = _pk_url("appointments:detail")
         self.status_labels = {value: str(label) for value, label in Appointment.Status.choices}
         self.modality_labels = {
             value: str(label) for value, label in TreatmentPlan._meta.get_field("modality").flatchoices
@@ -162,7 +165,7 @@ class _EventMaker:
             + (" ⚠" if warnings else ""),
             "start": a.start.astimezone(self.zone).isoformat(),
             "end": a.end.astimezone(self.zone).isoformat(),
-            "url": f"{self.url_head}{a.pk}{self.url_tail}",
+            "url": self.detail_url(a.pk),
             "resourceId": str(a.therapist_id),
             "backgroundColor": colour,
             "borderColor": colour,
@@ -291,9 +294,9 @@ def _with_urls(rows: list[Appointment]) -> list[Appointment]:
     # The note page belongs to the notes app, above this one: linked by name only.
     names = {"detail": "appointments:detail", "check_in": "appointments:check_in"}
     names |= {"no_show": "appointments:no_show", "note": "notes:note"}
-    patterns = {name: reverse(url_name, args=[0]) for name, url_name in names.items()}
+    routes = {name: _pk_url(url_name) for name, url_name in names.items()}
     for row in rows:
-        row.urls = {name: url.replace("/0/", f"/{row.pk}/", 1) for name, url in patterns.items()}
+        row.urls = {name: route(row.pk) for name, route in routes.items()}
     return rows
 
 
