@@ -219,6 +219,17 @@ class Appointment(TimeStampedModel):
             models.Index(fields=["device", "start"], name="appt_device_start_idx"),
             models.Index(fields=["patient", "start"], name="appt_patient_start_idx"),
             models.Index(fields=["plan", "status"], name="appt_plan_status_idx"),
+            # R12's twelve-month counts (selectors.attendance_for): the late
+            # cancellations and the no-shows alone, by patient and time, so the
+            # count reads a year of them, not each patient's whole history.
+            models.Index(
+                fields=["patient", "cancelled_at"],
+                condition=Q(late_cancellation=True),
+                name="appt_patient_late_idx",
+            ),
+            models.Index(
+                fields=["patient", "start"], condition=Q(status="no_show"), name="appt_patient_noshow_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="appointment_end_after_start"),

@@ -564,20 +564,27 @@ def with_warnings(rows: list[Appointment], *, rules: ClinicRules | None = None) 
     return rows
 
 
-def attendance_for(patient_ids, *, now: dt.datetime | None = None) -> dict[int, Attendance]:
-    """R12 counts per patient over the last twelve months, in one query."""
-    patient_ids = list(set(patient_ids))
-    if not patient_ids:
-        return {}
-    now = now or timezone.now()
+def attendance_rows(patient_ids: list[int], *, now: dt.datetime):
+    """The R12 counts' query: a row per patient with late cancellations or
+    no-shows in the twelve months before `now`. Each branch has its partial
+    index (appt_patient_late_idx, appt_patient_noshow_idx), so it reads a
+    year of those rows, not the patients' whole history."""
     since = now - dt.timedelta(days=ATTENDANCE_DAYS)
     late = Q(status=Appointment.Status.CANCELLED, late_cancellation=True, cancelled_at__gte=since)
     no_show = Q(status=Appointment.Status.NO_SHOW, start__gte=since, start__lt=now)
-    rows = (
+    return (
         Appointment.objects.filter(late | no_show, patient_id__any=patient_ids)
         .values("patient_id")
         .annotate(late=Count("id", filter=late), missed=Count("id", filter=no_show))
         .order_by()
     )
+
+
+def attendance_for(patient_ids, *, now: dt.datetime | None = None) -> dict[int, Attendance]:
+    """R12 counts per patient over the last twelve months, in one query."""
+    patient_ids = list(set(patient_ids))
+    if not patient_ids:
+        return {}
+    rows = attendance_rows(patient_ids, now=now or timezone.now())
     found = {row["patient_id"]: Attendance(row["late"], row["missed"]) for row in rows}
     return {pk: found.get(pk, Attendance()) for pk in patient_ids}

@@ -206,6 +206,44 @@ def test_attendance_counts_the_last_twelve_months(plan, therapist, room, device,
     assert not later[plan.patient_id].any
 
 
+def test_a_late_cancellation_counts_from_when_it_was_cancelled(plan, therapist, room, device, at):
+    # A visit left open after its time and cancelled today counts today, however
+    # long ago its start was: the count bounds the cancellation, not the start.
+    visit = services.appointment_book(plan=plan, start=at(0, "10:00"), therapist=therapist)
+    long_ago = dt.timedelta(days=500)
+    Appointment.objects.filter(pk=visit.pk).update(start=visit.start - long_ago, end=visit.end - long_ago)
+    visit.refresh_from_db()
+    cancelled = services.appointment_cancel(appointment=visit, reason="Never came, never called")
+    assert cancelled.late_cancellation is True
+    counts = selectors.attendance_for([plan.patient_id])[plan.patient_id]
+    assert (counts.late_cancellations, counts.no_shows) == (1, 0)
+
+
+@pytest.mark.postgres
+def test_attendance_reads_a_year_of_misses_through_its_own_indexes(plan, therapist, room, device, at):
+    """On PostgreSQL the R12 count is a BitmapOr of the two partial indexes (a
+    year of late cancellations and no-shows), not a scan of each patient's whole
+    history, which at a million visits made the day sheet slower every month."""
+    from django.db import connection
+
+    visit = services.appointment_book(plan=plan, start=at(0, "10:00"), therapist=therapist)
+    history = []  # years of attended visits, as a long-standing patient has
+    for days in range(1, 1500):
+        start = visit.start - dt.timedelta(days=days)
+        history.append(
+            Appointment(
+                kind=visit.kind, plan=plan, patient_id=plan.patient_id, therapist=therapist, room=room,
+                device=device, start=start, end=start + (visit.end - visit.start),
+                status=Appointment.Status.COMPLETED,
+            )
+        )  # fmt: skip
+    Appointment.objects.bulk_create(history)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE appointments_appointment")
+        plan_text = selectors.attendance_rows([plan.patient_id], now=timezone.now()).explain()
+    assert "appt_patient_late_idx" in plan_text and "appt_patient_noshow_idx" in plan_text, plan_text
+
+
 def test_late_cancel_warning_before_a_front_desk_cancel(
     client, front_desk, plan, therapist, room, device, at, time_machine
 ):
