@@ -216,7 +216,12 @@ class Schedule:
             "therapists": therapist_rows,
             "rooms": Room.objects.filter(is_active=True),
             "closures": ClinicClosure.objects.filter(end_date__gte=date_from, start_date__lte=date_to),
-            "hours": WorkingHours.objects.filter(of_therapists),
+            # Hundreds of rows: plain tuples (a model instance each cost more
+            # than the rest of the read).
+            "hours": (
+                WorkingHours.objects.filter(of_therapists),
+                ("therapist_id", "weekday", "start_time", "end_time"),
+            ),
             "exceptions": TherapistException.objects.filter(
                 of_therapists, start__lt=self.range_end, end__gt=self.range_start
             ),
@@ -278,9 +283,9 @@ class Schedule:
         self.hours: dict[int, dict[int, list[tuple[dt.time, dt.time]]]] = defaultdict(
             lambda: defaultdict(list)
         )
-        for wh in read["hours"]:
-            if wh.therapist_id in self.therapists:
-                self.hours[wh.therapist_id][wh.weekday].append((wh.start_time, wh.end_time))
+        for therapist_id, weekday, start_time, end_time in read["hours"]:
+            if therapist_id in self.therapists:
+                self.hours[therapist_id][weekday].append((start_time, end_time))
         self.extra: dict[int, list[Interval]] = defaultdict(list)
         self.away: dict[int, list[tuple[dt.datetime, dt.datetime, str]]] = defaultdict(list)
         for exc in read["exceptions"]:
@@ -296,6 +301,7 @@ class Schedule:
             authorization.payer = payers[authorization.payer_id]
 
         self.busy = Busy()
+        self._instants: dict[tuple[dt.date, dt.time], dt.datetime] = {}
         self._orders: dict[tuple[str, int | None], list] = {}
         self.names: dict[tuple[str, int], str] = {}
         self.plan_sessions: list[tuple[dt.datetime, int]] = []
@@ -311,27 +317,44 @@ class Schedule:
                 | Q(room_id__in=self.rooms)
                 | Q(device_id__in=self.devices)
             )
-            rows = Appointment.objects.filter(self._bookings(resources)).values_list(*BOOKING_COLUMNS)
+            # Unordered: Busy sorts each resource's rows itself, and the
+            # plan's sessions are sorted below.
+            rows = (
+                Appointment.objects.filter(self._bookings(resources)).order_by().values_list(*BOOKING_COLUMNS)
+            )
         # The rows may be more than asked for (a day's read filters the
         # resources loosely): each is judged against the exact sets here.
+        # A four-week search reads thousands: the loop appends to the busy
+        # lists itself (what _add_busy does), with everything it needs at hand.
         plan_sessions = []
+        plan_id_wanted = plan.id if plan is not None else None
+        active, cancelled = Appointment.ACTIVE_STATUSES, Appointment.Status.CANCELLED
+        earliest, range_start, range_end = self.range_start - LONGEST_VISIT, self.range_start, self.range_end
+        therapists, rooms, devices, patient_pk = self.therapists, self.rooms, self.devices, self.patient.pk
+        lists = self.busy.by_key
         for appt_id, start, end, therapist_id, room_id, device_id, patient_id, plan_id, status in rows:
-            if plan is not None and plan_id == plan.id and status in Appointment.ACTIVE_STATUSES:
+            if plan_id == plan_id_wanted and plan_id is not None and status in active:
                 self.sessions_used += 1
                 if appt_id != exclude_appointment_id:
                     plan_sessions.append((start, appt_id))
-            if appt_id == exclude_appointment_id or status == Appointment.Status.CANCELLED:
+            if appt_id == exclude_appointment_id or status == cancelled:
                 continue
-            if not (self.range_start - LONGEST_VISIT < start < self.range_end and end > self.range_start):
+            if not (earliest < start < range_end and end > range_start):
                 continue  # one of the plan's sessions outside the range
             if not (
-                therapist_id in self.therapists
-                or room_id in self.rooms
-                or device_id in self.devices
-                or patient_id == self.patient.pk
+                therapist_id in therapists
+                or room_id in rooms
+                or device_id in devices
+                or patient_id == patient_pk
             ):
                 continue
-            self._add_busy(appt_id, start, end, therapist_id, room_id, device_id, patient_id)
+            row = (start, end, appt_id)
+            lists["therapist", therapist_id].append(row)
+            lists["room", room_id].append(row)
+            if device_id is not None:
+                lists["device", device_id].append(row)
+            if patient_id == patient_pk:
+                lists["patient", patient_id].append(row)
         self.plan_sessions = sorted(plan_sessions)
 
     def _bookings(self, resources: Q) -> Q:
@@ -391,14 +414,25 @@ class Schedule:
     def available_windows(self, therapist_id: int, day: dt.date) -> list[Interval]:
         if day in self.closed_days:
             return []
-        windows = [
-            (local_datetime(day, start), local_datetime(day, end))
-            for start, end in self.hours.get(therapist_id, {}).get(day.weekday(), [])
-        ]
-        day_bounds = local_day_bounds(day)
-        windows += [w for w in self.extra.get(therapist_id, []) if _overlaps(w, day_bounds)]
-        holes = [(s, e) for s, e, _ in self.away.get(therapist_id, [])]
-        return _subtract(_merge(windows), holes)
+        # A search asks for every therapist on every day, and most share the
+        # same hours: each wall-clock time of a day becomes an instant once.
+        at = self._instants
+        windows = []
+        for start, end in self.hours.get(therapist_id, {}).get(day.weekday(), ()):
+            if (day, start) not in at:
+                at[day, start] = local_datetime(day, start)
+            if (day, end) not in at:
+                at[day, end] = local_datetime(day, end)
+            windows.append((at[day, start], at[day, end]))
+        extra, away = self.extra.get(therapist_id), self.away.get(therapist_id)
+        if extra:
+            day_bounds = local_day_bounds(day)
+            windows += [w for w in extra if _overlaps(w, day_bounds)]
+        if len(windows) > 1:
+            windows = _merge(windows)
+        if away:
+            return _subtract(windows, [(s, e) for s, e, _ in away])
+        return windows
 
     def working_problems(self, therapist: Therapist, start: dt.datetime, end: dt.datetime) -> list[Problem]:
         day = local_date(start)

@@ -4,6 +4,7 @@ queries however many appointments there are."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -349,7 +350,7 @@ def free_moments(
     therapists.sort(key=lambda t: t.display_name)
     day = date_from
     while day <= date_to:
-        starts: dict[dt.datetime, list[Therapist]] = {}
+        starts: defaultdict[dt.datetime, list[Therapist]] = defaultdict(list)
         # Moments are walked in UTC, like the bookings they are compared with:
         # comparing datetimes of two time zones costs a UTC offset lookup each
         # time, and a four-week search compares hundreds of thousands.
@@ -358,20 +359,23 @@ def free_moments(
         for candidate in therapists:
             for w_start, w_end in schedule.available_windows(candidate.id, day):
                 w_start, w_end = w_start.astimezone(dt.UTC), w_end.astimezone(dt.UTC)
-                # The therapist's bookings in this window, merged: one walk
-                # along them as the moments advance (R1 for the therapist),
-                # instead of a lookup per moment.
-                taken = schedule.busy.spans("therapist", candidate.id, w_start, w_end)
-                next_taken = 0
                 moment = w_start
                 if earliest and moment < earliest:
                     # Keep the step grid of the working block when starting later.
                     moment += step * -(-(earliest - moment) // step)
-                while moment + length <= w_end and (latest is None or moment + length <= latest):
-                    while next_taken < len(taken) and taken[next_taken][1] <= moment:
-                        next_taken += 1
-                    if next_taken == len(taken) or taken[next_taken][0] >= moment + length:
-                        starts.setdefault(moment, []).append(candidate)
+                last = (min(w_end, latest) if latest else w_end) - length  # the last start that fits
+                # The therapist's bookings in this window, merged (R1 for the
+                # therapist): the moments of each free gap between them, then
+                # a jump to the first moment of the grid after the booking.
+                for busy_start, busy_end in schedule.busy.spans("therapist", candidate.id, w_start, w_end):
+                    gap_last = min(last, busy_start - length)
+                    while moment <= gap_last:
+                        starts[moment].append(candidate)
+                        moment += step
+                    if moment < busy_end:
+                        moment += step * -(-(busy_end - moment) // step)
+                while moment <= last:
+                    starts[moment].append(candidate)
                     moment += step
         for moment in sorted(starts):
             if moment < now:
