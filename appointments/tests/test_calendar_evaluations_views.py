@@ -200,8 +200,8 @@ def test_day_sheet_shows_evaluations_and_warnings(desk_client, plan, therapist, 
         reverse("appointments:day"), {"date": at(0, "00:00").date().isoformat()}
     ).content.decode()
     assert "Evaluation" in body
-    assert 'data-w="plan_on_hold"' in body
-    assert 'data-w="screening_due"' in body  # the evaluation's new patient has none yet
+    assert '<ul class="warn"><li>Plan on hold: no treatment until a therapist resumes it' in body
+    assert "<li>No screening yet" in body  # the evaluation's new patient has none yet
 
 
 def test_booking_form_is_prefilled_from_the_calendar(desk_client, plan, therapist, room, at):
