@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.utils import timezone
 from jinja2 import Environment
+
+from clinic.localtime import clinic_tz
 
 
 def hm(value: dt.datetime) -> str:
-    """An aware datetime as the clinic's local "HH:MM"."""
-    return timezone.localtime(value).strftime("%H:%M")
+    """An aware datetime as the clinic's local "HH:MM" (astimezone to the
+    cached zone: Django's localtime looks the current zone up each call)."""
+    return value.astimezone(clinic_tz()).strftime("%H:%M")
 
 
 def environment(**options) -> Environment:
