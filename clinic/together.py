@@ -52,6 +52,18 @@ def _value(field: models.Field, value, vendor: str):
     return value
 
 
+# Columns whose JSON value is already the Python value (ids, numbers, text;
+# booleans too, except SQLite's 0/1): no conversion call per value.
+_AS_IS = (models.IntegerField, models.CharField, models.TextField)
+
+
+def _converter(field: models.Field, vendor: str):
+    target = field.target_field if isinstance(field, models.ForeignKey) else field
+    if isinstance(target, _AS_IS) or (isinstance(target, models.BooleanField) and vendor != "sqlite"):
+        return None
+    return lambda value: _value(field, value, vendor)
+
+
 def _sort_key(model: type[models.Model], ordering: list[str]):
     attnames = []
     for name in ordering:
@@ -66,11 +78,12 @@ def _sort_key(model: type[models.Model], ordering: list[str]):
 def read_together(*, using: str = "default", **parts: Part) -> dict[str, list]:
     plans = {}
     selects = []
+    vendor = connections[using].vendor
     for label, part in parts.items():
         queryset, names = part if isinstance(part, tuple) else (part, None)
         model = queryset.model
         columns = [model._meta.get_field(n) for n in names] if names else list(model._meta.concrete_fields)
-        plans[label] = (queryset, model, columns, names is not None)
+        plans[label] = (queryset, model, columns, names is not None, [_converter(f, vendor) for f in columns])
         selects.append(
             queryset.order_by().values(
                 label=Value(label, output_field=CharField()),
@@ -83,18 +96,20 @@ def read_together(*, using: str = "default", **parts: Part) -> dict[str, list]:
     if not selects:
         return results
     combined = selects[0].union(*selects[1:], all=True) if len(selects) > 1 else selects[0]
-    vendor = connections[using].vendor
     for item in combined.using(using):
         row = item["row"]
         if isinstance(row, str):
             row = json.loads(row)
-        _, model, columns, as_tuples = plans[item["label"]]
-        values = [_value(f, value, vendor) for f, value in zip(columns, row, strict=True)]
+        _, model, columns, as_tuples, converters = plans[item["label"]]
+        values = [
+            value if convert is None or value is None else convert(value)
+            for convert, value in zip(converters, row, strict=True)
+        ]
         if as_tuples:
             results[item["label"]].append(tuple(values))
         else:
             results[item["label"]].append(model.from_db(using, [f.attname for f in columns], values))
-    for label, (queryset, model, _, as_tuples) in plans.items():
+    for label, (queryset, model, _, as_tuples, _) in plans.items():
         if not as_tuples:
             ordering = list(queryset.query.order_by) or list(model._meta.ordering)
             results[label].sort(key=_sort_key(model, ordering))

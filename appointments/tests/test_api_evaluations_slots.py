@@ -1,6 +1,8 @@
 """API: evaluations (`kind=evaluation`, no plan) and the slot finder
 (evaluation slots, after/before, a real total per day, the reason when none)."""
 
+import datetime as dt
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -141,6 +143,24 @@ def test_slot_total_is_real_beyond_the_listed_limit_and_grouped_by_day(
     # R5 does not thin a first session: 5 days × 35 starts (08:00…16:30).
     assert body["count"] == 5 * 35
     assert [d["count"] for d in body["days"]] == [35] * 5
+
+
+def test_slot_list_is_what_the_documented_serializers_give_key_for_key(
+    api, plan, therapist, room, device, at
+):
+    """The slot list is written field for field (speed); the OpenAPI schema
+    documents SlotSerializer and SlotDaySerializer: each item must be theirs."""
+    from appointments.api import SlotDaySerializer, SlotSerializer
+
+    day, to = at(0, "00:00").date().isoformat(), at(2, "00:00").date().isoformat()
+    body = api.get("/api/v1/slots/", {"plan": plan.pk, "date_from": day, "date_to": to, "limit": 30}).json()
+    found = services.slot_search(
+        plan=plan, date_from=dt.date.fromisoformat(day), date_to=dt.date.fromisoformat(to), limit=30
+    )
+    assert len(body["results"]) == 30 and body["results"][0]["device"] == device.pk
+    assert body["results"] == [dict(item) for item in SlotSerializer(found.slots, many=True).data]
+    assert body["days"] == [dict(item) for item in SlotDaySerializer(found.days, many=True).data]
+    assert body["results"][0]["start"].endswith(("-05:00", "-04:00"))  # clinic time, as the serializer gives
 
 
 def test_slots_for_a_plan_with_no_session_left_are_none_and_say_why(api, plan, therapist, room, device, at):
