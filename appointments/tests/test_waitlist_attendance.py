@@ -270,7 +270,7 @@ def test_attendance_shows_on_chart_day_sheet_and_booking_form(
         reverse("appointments:day"),
         {"date": again.start.astimezone(timezone.get_current_timezone()).date().isoformat()},
     ).content.decode()
-    assert '<li>1 late cancellation, 0 no-shows in the last 12 months<' in day
+    assert "<li>1 late cancellation, 0 no-shows in the last 12 months<" in day
     book = client.get(reverse("appointments:book"), {"plan": plan.pk}).content.decode()
     assert "1 late cancellation, 0 no-shows in the last 12 months" in book
 
