@@ -161,6 +161,21 @@ class Busy:
         last = bisect_left(index.span_starts, end, lo=first)
         return list(zip(index.span_starts[first:last], index.span_ends[first:last], strict=True))
 
+    def first_free(self, kind: str, keys: list[int], start: dt.datetime, end: dt.datetime) -> int:
+        """The position in `keys` of the first resource free for [start, end),
+        or -1: is_free for each in turn, in one call (the slot finder asks
+        at every free moment)."""
+        indexes = self._indexes
+        for position, key in enumerate(keys):
+            index = indexes.get((kind, key)) or self._index((kind, key))
+            if index is None:
+                return position
+            ends = index.span_ends
+            i = bisect_right(ends, start)
+            if i == len(ends) or index.span_starts[i] >= end:
+                return position
+        return -1
+
     def is_free(self, kind: str, key: int, start: dt.datetime, end: dt.datetime) -> bool:
         index = self._index((kind, key))
         if index is None:
@@ -302,7 +317,7 @@ class Schedule:
 
         self.busy = Busy()
         self._instants: dict[tuple[dt.date, dt.time], dt.datetime] = {}
-        self._orders: dict[tuple[str, int | None], list] = {}
+        self._orders: dict[tuple, tuple[list, list[int]]] = {}
         self.names: dict[tuple[str, int], str] = {}
         self.plan_sessions: list[tuple[dt.datetime, int]] = []
         # R4: the plan's booked and completed sessions (selectors.sessions_used).
@@ -537,33 +552,33 @@ class Schedule:
 
     def pick_room(self, start, end, *, prefer: Room | None = None) -> Room | None:
         # Yes/no checks: building each refusal's message cost more than the search.
-        for room in self._rooms_in_order(prefer.id if prefer is not None else None):
-            if self.busy.is_free("room", room.id, start, end):
-                return room
-        return None
+        rooms, ids = self._rooms_in_order(prefer.id if prefer is not None else None)
+        found = self.busy.first_free("room", ids, start, end)
+        return rooms[found] if found >= 0 else None
 
     def pick_device(self, start, end, *, room: Room | None = None) -> Device | None:
-        day = local_date(start)
-        for device in self._devices_in_order(room.id if room is not None else None):
-            if not self.device_unusable(device, day) and self.busy.is_free("device", device.id, start, end):
-                return device
-        return None
+        devices, ids = self._devices_in_order(room.id if room is not None else None, local_date(start))
+        found = self.busy.first_free("device", ids, start, end)
+        return devices[found] if found >= 0 else None
 
     # The order rooms and devices are offered in (the preferred room, the
-    # room's own devices first), sorted once per search, not once per moment.
-    def _rooms_in_order(self, prefer_id: int | None) -> list[Room]:
+    # room's own devices first, those usable that day), sorted once per
+    # search, not once per moment; with their ids, for Busy.first_free.
+    def _rooms_in_order(self, prefer_id: int | None) -> tuple[list[Room], list[int]]:
         key = ("rooms", prefer_id)
         if key not in self._orders:
-            self._orders[key] = sorted(self.rooms.values(), key=lambda r: (r.id != prefer_id, r.name))
+            rooms = sorted(self.rooms.values(), key=lambda r: (r.id != prefer_id, r.name))
+            self._orders[key] = (rooms, [r.id for r in rooms])
         return self._orders[key]
 
-    def _devices_in_order(self, room_id: int | None) -> list[Device]:
-        key = ("devices", room_id)
+    def _devices_in_order(self, room_id: int | None, day: dt.date) -> tuple[list[Device], list[int]]:
+        key = ("devices", room_id, day)
         if key not in self._orders:
-            self._orders[key] = sorted(
-                self.devices.values(),
+            devices = sorted(
+                (d for d in self.devices.values() if not self.device_unusable(d, day)),
                 key=lambda d: (room_id is None or d.home_room_id != room_id, d.name, d.id),
             )
+            self._orders[key] = (devices, [d.id for d in devices])
         return self._orders[key]
 
     # -- R5 ------------------------------------------------------------------

@@ -348,6 +348,7 @@ def free_moments(
     step = dt.timedelta(minutes=step_minutes)
     therapists = [t for t in schedule.therapists.values() if therapist is None or t.id == therapist]
     therapists.sort(key=lambda t: t.display_name)
+    patient_pk = schedule.patient.pk
     day = date_from
     while day <= date_to:
         starts: defaultdict[dt.datetime, list[Therapist]] = defaultdict(list)
@@ -381,7 +382,10 @@ def free_moments(
             if moment < now:
                 continue
             end = moment + length
-            if schedule.patient_problems(moment, end) or schedule.plan_problems(moment):
+            # R1 for the patient (a yes/no: patient_problems builds the messages).
+            if not schedule.busy.is_free("patient", patient_pk, moment, end) or schedule.plan_problems(
+                moment
+            ):
                 continue
             # The room and device free at a moment do not depend on the
             # therapist: pick them once per moment, not once per therapist.
