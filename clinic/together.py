@@ -61,6 +61,16 @@ def _converter(field: models.Field, vendor: str):
     target = field.target_field if isinstance(field, models.ForeignKey) else field
     if isinstance(target, _AS_IS) or (isinstance(target, models.BooleanField) and vendor != "sqlite"):
         return None
+    if type(field) in (models.TimeField, models.DateField):
+        # Working hours repeat a few times of day hundreds of times: each text once.
+        seen: dict[str, object] = {}
+
+        def parse(value):
+            if value not in seen:
+                seen[value] = _value(field, value, vendor)
+            return seen[value]
+
+        return parse
     return lambda value: _value(field, value, vendor)
 
 
