@@ -27,6 +27,7 @@ from appointments.models import (
     WaitlistEntry,
     WorkingHours,
 )
+from clinic.db import fetch_rows
 from clinic.localtime import clinic_tz, local_date, local_datetime, local_day_bounds, span, week_key
 from clinic.models import ClinicRules
 from clinic.rule_codes import TAKEN, Problem, RuleCode
@@ -334,7 +335,7 @@ class Schedule:
             )
             # Unordered: Busy sorts each resource's rows itself, and the
             # plan's sessions are sorted below.
-            rows = (
+            rows = fetch_rows(
                 Appointment.objects.filter(self._bookings(resources)).order_by().values_list(*BOOKING_COLUMNS)
             )
         # The rows may be more than asked for (a day's read filters the

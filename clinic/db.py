@@ -50,3 +50,30 @@ def use_fast_timestamptz(sender, connection, **kwargs) -> None:
 
 def install() -> None:
     connection_created.connect(use_fast_timestamptz, dispatch_uid="clinic.db.fast_timestamptz")
+
+
+def fetch_rows(queryset) -> list[tuple]:
+    """A values_list queryset's rows, read on PostgreSQL with psycopg's own
+    `timestamptz` loader (compiled in psycopg's binary build), about twice
+    as fast again as the one above for a read of thousands of timestamps
+    (the slot finder's four weeks of bookings). It gives what Django's gives
+    only in a UTC session, which Django sets; otherwise, and on other
+    databases, the queryset is read as usual. For plain columns only: the
+    rows skip Django's per-field converters."""
+    from django.db import connections
+
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return list(queryset)
+    import psycopg
+    from psycopg.types.datetime import TimestamptzLoader
+
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        utc = connection.timezone is dt.UTC
+        if utc and psycopg.pq.__impl__ != "python":
+            raw = cursor.cursor
+            if raw.connection.info.parameter_status("TimeZone") in ("UTC", "Etc/UTC"):
+                raw.adapters.register_loader("timestamptz", TimestamptzLoader)
+        cursor.execute(sql, params)
+        return cursor.fetchall()

@@ -64,3 +64,23 @@ def test_a_model_reads_back_its_time_to_the_microsecond():
     user = get_user_model().objects.create(username="clock", last_login=moment)
     again = get_user_model().objects.get(pk=user.pk)
     assert again.last_login == moment and again.last_login.tzinfo is dt.UTC
+
+
+def test_fetch_rows_reads_what_the_queryset_reads_with_utc_times():
+    """The slot finder's bookings come through fetch_rows (psycopg's compiled
+    loader): the same tuples as the queryset's own, times in UTC."""
+    User = get_user_model()
+    moments = [
+        dt.datetime(2026, 12, 7, 9, 30, 0, 123456, tzinfo=dt.UTC),
+        dt.datetime(2027, 3, 14, 6, 59, tzinfo=dt.UTC),
+    ]
+    for i, moment in enumerate(moments):
+        User.objects.create(username=f"u{i}", last_login=moment, date_joined=moment)
+    queryset = (
+        User.objects.filter(username__startswith="u")
+        .order_by("pk")
+        .values_list("pk", "last_login", "username")
+    )
+    rows = db.fetch_rows(queryset)
+    assert rows == list(queryset) and [r[1] for r in rows] == moments
+    assert {r[1].tzinfo for r in rows} == {dt.UTC}
