@@ -347,7 +347,12 @@ class Schedule:
         active, cancelled = Appointment.ACTIVE_STATUSES, Appointment.Status.CANCELLED
         earliest, range_start, range_end = self.range_start - LONGEST_VISIT, self.range_start, self.range_end
         therapists, rooms, devices, patient_pk = self.therapists, self.rooms, self.devices, self.patient.pk
-        lists = self.busy.by_key
+        by_therapist, by_room, by_device, of_patient = (
+            defaultdict(list),
+            defaultdict(list),
+            defaultdict(list),
+            [],
+        )
         for appt_id, start, end, therapist_id, room_id, device_id, patient_id, plan_id, status in rows:
             if plan_id == plan_id_wanted and plan_id is not None and status in active:
                 self.sessions_used += 1
@@ -365,12 +370,18 @@ class Schedule:
             ):
                 continue
             row = (start, end, appt_id)
-            lists["therapist", therapist_id].append(row)
-            lists["room", room_id].append(row)
+            by_therapist[therapist_id].append(row)
+            by_room[room_id].append(row)
             if device_id is not None:
-                lists["device", device_id].append(row)
+                by_device[device_id].append(row)
             if patient_id == patient_pk:
-                lists["patient", patient_id].append(row)
+                of_patient.append(row)
+        lists = self.busy.by_key  # empty until now
+        for kind, found in (("therapist", by_therapist), ("room", by_room), ("device", by_device)):
+            for key, rows_of_key in found.items():
+                lists[kind, key] = rows_of_key
+        if of_patient:
+            lists["patient", patient_pk] = of_patient
         self.plan_sessions = sorted(plan_sessions)
 
     def _bookings(self, resources: Q) -> Q:
