@@ -159,6 +159,11 @@ def appointments_between(
     return appointment_list(queryset).order_by("start", "therapist__display_name", "id")
 
 
+# A day sheet asks for hundreds of labels: a dict lookup each, not an enum lookup.
+_MODALITY_LABELS = {choice.value: choice.label for choice in Modality}
+_STATUS_LABELS = {choice.value: choice.label for choice in Appointment.Status}
+
+
 @dataclass(slots=True)
 class DayPatient:
     first_name: str
@@ -177,7 +182,7 @@ class DayPlan:
     session_limit: int
 
     def get_modality_display(self) -> str:
-        return Modality(self.modality).label
+        return _MODALITY_LABELS.get(self.modality, self.modality)
 
 
 @dataclass(slots=True)
@@ -204,7 +209,7 @@ class DayRow:
     urls: dict = field(default_factory=dict)
 
     def get_status_display(self) -> str:
-        return Appointment.Status(self.status).label
+        return _STATUS_LABELS.get(self.status, self.status)
 
 
 DAY_SHEET_COLUMNS = (
