@@ -11,9 +11,13 @@ Exactly once, as far as SMTP allows:
   concurrent sweeps and nudges split the due rows instead of sharing them
   (SQLite serialises writers, so a plain SELECT in the write transaction is enough).
 - The commit point (mail.py) marks `send_started_at` just before the final
-  "." of DATA, in a short transaction that re-checks the appointment under
-  its row lock: a move or cancellation commits either before (the row is
-  voided, nothing is sent) or after (the message was already on its way).
+  "." of DATA, re-checking the appointment under its row lock: a move or
+  cancellation commits either before (the row is voided, nothing is sent)
+  or after (the message was already on its way). For a visit's message that
+  is still current this is one statement (handover.py: it takes the lock,
+  re-checks in SQL and marks the row); otherwise a short transaction re-reads
+  the row under the same lock and `verdict_for` says why it stops (or that
+  it may go after all). "Sent" is recorded in one statement too.
 - A worker killed before the commit point leaves a `sending` row without
   `send_started_at`; after the lease the sweep takes it back and sends it.
 - A worker killed after the commit point, before recording "sent", leaves
@@ -38,7 +42,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from appointments.models import NO_CLAIM, Appointment, Reminder
-from appointments.reminders import kinds, mail
+from appointments.reminders import handover, kinds, mail
 from appointments.reminders.content import BatchFacts, batch_facts, build_message, series_visits
 from treatments.models import TreatmentPlan
 
@@ -104,7 +108,7 @@ class Stop(Exception):
 # R16: messages about a visit of a plan on hold wait (pending, not sent, not
 # lost); once the plan resumes the sweep sends those still timely and the
 # re-check below voids the rest. A cancellation notice still goes out.
-HELD_KINDS = (Kind.CONFIRMATION, Kind.REMINDER, Kind.RESCHEDULED)
+HELD_KINDS = handover.HELD_KINDS  # (confirmation, reminder, rescheduled)
 HELD = Verdict(Status.PENDING, "Held: the plan is on hold.")
 
 
@@ -189,13 +193,18 @@ def claim_due(*, now: dt.datetime, limit: int, ids: list[int] | None = None) -> 
             rows = rows.select_for_update(skip_locked=True)
         picked = list(rows.order_by("due_at", "id").values_list("pk", flat=True)[:limit])
         if picked:
+            # `now` says what is due; the lease runs from the clock. A sweep
+            # passed one `now` claims batch after batch with it, and stamped
+            # with that, a batch claimed half a minute into the sweep looked
+            # abandoned to another worker the moment it was claimed.
+            claimed_at = timezone.now()
             Reminder.objects.filter(pk__in=picked, status=Status.PENDING).update(
                 status=Status.SENDING,
-                claimed_at=now,
+                claimed_at=claimed_at,
                 claim_token=token,
                 attempts=F("attempts") + 1,
                 send_started_at=None,
-                updated_at=now,
+                updated_at=claimed_at,
             )
     return Claim(token, picked)
 
@@ -319,6 +328,11 @@ def _commit_point(reminder: Reminder, batch: Batch, message_id: str):
     token = batch.token
 
     def mark_handed_over() -> None:
+        # A visit's message, still current: one statement (handover.py).
+        if handover.hand_over(reminder, token=token, message_id=message_id, now=timezone.now()):
+            return
+        # Anything else, or a visit's message that may not go: the full
+        # re-check under the lock finds why (or that it may go after all).
         with transaction.atomic():
             fresh = _fresh(reminder)
             now = timezone.now()
@@ -372,12 +386,7 @@ def _deliver(reminder: Reminder, batch: Batch) -> None:
         result = _record_failure(reminder, token, exc, now=timezone.now())
         setattr(outcome, result, getattr(outcome, result) + 1)
         return
-    sent_at = timezone.now()
-    # Matches on the token only: a row the lease recovery marked unconfirmed
-    # meanwhile was in fact delivered.
-    Reminder.objects.filter(pk=reminder.pk, claim_token=token).update(
-        status=Status.SENT, sent_at=sent_at, error="", skip_reason="", updated_at=sent_at
-    )
+    handover.record_sent(reminder, token=token, now=timezone.now())
     outcome.sent += 1
     outcome.ids.append(reminder.pk)
 
