@@ -13,13 +13,19 @@ from __future__ import annotations
 
 import contextlib
 import re
+import secrets
 import smtplib
 import socket
+import sys
 from collections.abc import Callable
+from email import generator
+from email._policybase import Compat32
+from io import BytesIO
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.smtp import EmailBackend
+from django.core.mail.message import sanitize_address
 
 CRLF = b"\r\n"
 DJANGO_SMTP = "django.core.mail.backends.smtp.EmailBackend"
@@ -89,13 +95,81 @@ class CommitPointSMTP_SSL(CommitPointMixin, smtplib.SMTP_SSL):  # noqa: N801 - m
     pass
 
 
+# -- the message's bytes ------------------------------------------------------------
+# Django writes a message with the standard library's generator, which for
+# each multipart compiles a regular expression to check that its random
+# boundary is not in the text, and folds every header through email.header
+# even when it fits on its line: together about half the message's MIME
+# cost. The same bytes, cheaper (tests compare both writers byte for byte).
+
+
+class _Generator(generator.BytesGenerator):
+    """BytesGenerator that writes a header fitting on its line as it is. Under
+    the compat32 policy Django's messages use, folding such a header gives
+    back the header unchanged; anything else is folded as before."""
+
+    def _write_headers(self, msg):
+        policy = self.policy
+        if not isinstance(policy, Compat32):
+            return super()._write_headers(msg)
+        limit, nl = policy.max_line_length or sys.maxsize, self._NL
+        for name, value in msg.raw_items():
+            if (
+                type(value) is str
+                and len(name) + len(value) + 2 <= limit
+                and value.isascii()
+                and "\n" not in value
+                and "\r" not in value
+            ):
+                self._fp.write(f"{name}: {value}{nl}".encode("ascii"))
+            else:
+                self._fp.write(policy.fold_binary(name, value))
+        self.write(nl)
+        return None
+
+
+def _boundary() -> str:
+    # The standard library's form; 63 random bits nobody can guess, so no
+    # text contains it (the generator's check is for its guessable tokens).
+    return "=" * 15 + f"{secrets.randbelow(sys.maxsize):019d}" + "=="
+
+
+def message_bytes(email_message: EmailMessage) -> bytes:
+    """What Django's SMTP backend sends for `email_message` (message() then
+    as_bytes with CRLF), written by _Generator with the boundaries chosen
+    up front."""
+    message = email_message.message()
+    for part in message.walk():
+        if part.is_multipart() and part.get_boundary() is None:
+            part.set_boundary(_boundary())
+    out = BytesIO()
+    _Generator(out, mangle_from_=False).flatten(message, linesep="\r\n")
+    return out.getvalue()
+
+
 class CommitPointSMTPBackend(EmailBackend):
     """Django's SMTP backend (same settings) on the commit-point connection,
-    waiting REMINDER_SMTP_REPLY_TIMEOUT for each answer once connected."""
+    waiting REMINDER_SMTP_REPLY_TIMEOUT for each answer once connected, and
+    writing each message's bytes with message_bytes."""
 
     @property
     def connection_class(self):
         return CommitPointSMTP_SSL if self.use_ssl else CommitPointSMTP
+
+    def _send(self, email_message):
+        """Django's _send, with the message's bytes from message_bytes."""
+        if not email_message.recipients():
+            return False
+        encoding = email_message.encoding or settings.DEFAULT_CHARSET
+        from_email = sanitize_address(email_message.from_email, encoding)
+        recipients = [sanitize_address(addr, encoding) for addr in email_message.recipients()]
+        try:
+            self.connection.sendmail(from_email, recipients, message_bytes(email_message))
+        except smtplib.SMTPException:
+            if not self.fail_silently:
+                raise
+            return False
+        return True
 
 
 def open_backend():
