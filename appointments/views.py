@@ -30,6 +30,7 @@ from clinic.forms import add_service_errors
 from clinic.localtime import clinic_tz, date_in_range, local_date, local_day_bounds
 from clinic.models import ClinicRules
 from clinic.roles import has_role, role_required
+from clinic.together import read_together
 from patients.models import Patient
 from patients.selectors import patients_search
 from treatments.models import TreatmentPlan
@@ -304,7 +305,13 @@ def _with_urls(rows: list[Appointment]) -> list[Appointment]:
 @staff
 def day_sheet(request: HttpRequest) -> HttpResponse:
     day = _date(request.GET.get("date")) or _today()
-    rules = ClinicRules.current()
+    # The filters' choices and the clinic's rules: one round trip.
+    reference = read_together(
+        therapists=Therapist.objects.filter(is_active=True),
+        rooms=Room.objects.filter(is_active=True),
+        rules=ClinicRules.objects.filter(pk=1),
+    )
+    rules = reference["rules"][0] if reference["rules"] else ClinicRules.current()
     rows = _with_urls(
         selectors.with_warnings(
             selectors.day_sheet_rows(
@@ -345,8 +352,8 @@ def day_sheet(request: HttpRequest) -> HttpResponse:
             "previous": day - dt.timedelta(days=1),
             "next": day + dt.timedelta(days=1),
             "appointments": rows,
-            "therapists": Therapist.objects.filter(is_active=True),
-            "rooms": Room.objects.filter(is_active=True),
+            "therapists": reference["therapists"],
+            "rooms": reference["rooms"],
             "therapist": _int(request.GET.get("therapist")),
             "room": _int(request.GET.get("room")),
             "counts": {s: sum(1 for a in rows if a.status == s) for s in Appointment.Status.values},
