@@ -198,15 +198,16 @@ def context_for(
 ) -> dict:
     appointment = reminder.appointment
     rules = rules or (facts.rules if facts else ClinicRules.current())
+    wording = wording_for(
+        reminder, now=timezone.now(), late_cancel_hours=rules.late_cancel_hours, facts=facts
+    )
     context = {
         "kind": reminder.kind,
         "clinic": clinic_context(),
         "first_name": reminder.patient.first_name,
-        "when": when(reminder.slot_start),
+        "when": wording.when,  # when(reminder.slot_start), formatted once
         "late_cancel_hours": rules.late_cancel_hours,
-        "wording": wording_for(
-            reminder, now=timezone.now(), late_cancel_hours=rules.late_cancel_hours, facts=facts
-        ),
+        "wording": wording,
         "unsubscribe_url": optout_url(reminder.patient_id),
     }
     if reminder.slot_end:

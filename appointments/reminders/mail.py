@@ -12,6 +12,7 @@ that narrow window (dot → 250 → row marked sent) can cost a message.
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import secrets
 import smtplib
@@ -147,6 +148,10 @@ def message_bytes(email_message: EmailMessage) -> bytes:
     return out.getvalue()
 
 
+# Every message of a sweep has the same sender: parse it once.
+_sender = functools.lru_cache(maxsize=16)(sanitize_address)
+
+
 class CommitPointSMTPBackend(EmailBackend):
     """Django's SMTP backend (same settings) on the commit-point connection,
     waiting REMINDER_SMTP_REPLY_TIMEOUT for each answer once connected, and
@@ -161,7 +166,7 @@ class CommitPointSMTPBackend(EmailBackend):
         if not email_message.recipients():
             return False
         encoding = email_message.encoding or settings.DEFAULT_CHARSET
-        from_email = sanitize_address(email_message.from_email, encoding)
+        from_email = _sender(email_message.from_email, encoding)
         recipients = [sanitize_address(addr, encoding) for addr in email_message.recipients()]
         try:
             self.connection.sendmail(from_email, recipients, message_bytes(email_message))

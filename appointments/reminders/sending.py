@@ -391,7 +391,9 @@ def _deliver(reminder: Reminder, batch: Batch) -> None:
     outcome.ids.append(reminder.pk)
 
 
-def _deliver_claimed(claim: Claim) -> Outcome:
+def _deliver_claimed(claim: Claim, backend=None) -> Outcome:
+    """Send a claim's rows; over `backend`'s connection if given (a sweep
+    keeps one for all its batches; it stays open), else over one of its own."""
     outcome = Outcome()
     if not claim.ids:
         return outcome
@@ -400,7 +402,8 @@ def _deliver_claimed(claim: Claim) -> Outcome:
         .select_related(*RELATED)
         .order_by("due_at", "id")
     )
-    batch = Batch(claim.token, mail.open_backend(), batch_facts(rows), outcome)
+    own = backend is None
+    batch = Batch(claim.token, mail.open_backend() if own else backend, batch_facts(rows), outcome)
     renew_every = settings.REMINDER_CLAIM_LEASE_SECONDS / 3
     renewed = time.monotonic()
     try:
@@ -410,7 +413,8 @@ def _deliver_claimed(claim: Claim) -> Outcome:
                 renewed = time.monotonic()
             _deliver(reminder, batch)
     finally:
-        mail.reset_backend(batch.backend)
+        if own:
+            mail.reset_backend(batch.backend)
     return outcome
 
 
@@ -431,15 +435,20 @@ def reminders_sweep(*, now: dt.datetime | None = None, time_budget: float = 45.0
     started = time.monotonic()
     deadline = started + time_budget
     recovered_at = started
-    while time.monotonic() < deadline:
-        if time.monotonic() - recovered_at >= settings.REMINDER_CLAIM_LEASE_SECONDS / 2:
-            # A long sweep also takes back what a worker that died meanwhile held.
-            outcome.add(recover_abandoned(now=now or timezone.now()))
-            recovered_at = time.monotonic()
-        claim = claim_due(now=now or timezone.now(), limit=settings.REMINDER_SWEEP_BATCH)
-        if not claim.ids:
-            break
-        outcome.add(_deliver_claimed(claim))
+    # One SMTP connection for the sweep's batches (opened at its first message).
+    backend = mail.open_backend()
+    try:
+        while time.monotonic() < deadline:
+            if time.monotonic() - recovered_at >= settings.REMINDER_CLAIM_LEASE_SECONDS / 2:
+                # A long sweep also takes back what a worker that died meanwhile held.
+                outcome.add(recover_abandoned(now=now or timezone.now()))
+                recovered_at = time.monotonic()
+            claim = claim_due(now=now or timezone.now(), limit=settings.REMINDER_SWEEP_BATCH)
+            if not claim.ids:
+                break
+            outcome.add(_deliver_claimed(claim, backend))
+    finally:
+        mail.reset_backend(backend)
     return outcome
 
 

@@ -128,3 +128,25 @@ def test_the_commit_point_backend_replaces_the_plain_smtp_backend(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     assert not isinstance(mail.open_backend(), mail.CommitPointSMTPBackend)
     assert issubclass(mail.DeliveryUnconfirmed, smtplib.SMTPException)
+
+
+def test_a_sweep_sends_all_its_batches_over_one_connection(
+    smtp_sink, plan, therapist, room, device, at, settings
+):
+    for day in (0, 2, 7):
+        services.appointment_book(plan=plan, start=at(day, "10:00"), therapist=therapist)
+    settings.REMINDER_SWEEP_BATCH = 1
+    connects = []
+    real = mail.CommitPointSMTP.connect
+
+    def connect(self, *args, **kwargs):
+        connects.append(args)
+        return real(self, *args, **kwargs)
+
+    mail.CommitPointSMTP.connect = connect
+    try:
+        assert reminders.reminders_sweep().sent == 3
+    finally:
+        mail.CommitPointSMTP.connect = real
+    assert len(smtp_sink.wait_for(3)) == 3
+    assert len(connects) == 1
