@@ -177,9 +177,9 @@ class _EventMaker:
                 "status": a.status,
                 "statusLabel": self.status_labels.get(a.status, a.status),
                 "kind": a.kind,
-                "therapist": a.therapist.display_name,
+                "therapist": a.therapist_name,
                 "therapistId": a.therapist_id,
-                "room": a.room.name,
+                "room": a.room_name,
                 "session": session,
                 "warnings": [w.text for w in warnings or []],
                 "on_hold": on_hold,  # R16: the front desk asks the therapist
@@ -230,7 +230,7 @@ def events(request: HttpRequest) -> JsonResponse:
         start=start, end=end, therapist=therapist, room=_int(request.GET.get("room"))
     )
     event = _EventMaker(Appointment.UPCOMING_STATUSES)
-    data = [event(a) for a in selectors.with_warnings(list(rows))]
+    data = [event(a) for a in selectors.with_warnings(rows)]
     if request.GET.get("background") == "1":
         data += _background(start, end, therapist)
     return JsonResponse(data, safe=False)
