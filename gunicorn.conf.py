@@ -9,18 +9,23 @@ Workers: the pages are CPU-bound Python with short database waits, so the
 count follows the cores. Sync workers handle one request each; with two of
 them on two cores a slow day sheet makes every request behind it wait (the
 issue-19 measure saturated at 17.6 req/s with p95 580 ms for 50 users).
-gthread workers (2 × cores + 1 processes, 4 threads each) let a short request
+gthread workers (cores + 1 processes, 4 threads each) let a short request
 (calendar feed, healthz) pass a long one and overlap database round-trips;
 the database sees at most workers × threads connections (CONN_MAX_AGE
-keeps them). WEB_CONCURRENCY and GUNICORN_THREADS override both, e.g. on a
-bigger host.
+keeps them). cores + 1, not gunicorn's usual 2 × cores + 1: the work is
+CPU-bound, and more processes than cores only take turns on them. On the
+2-core bench machine, 100 front-desk users (locust, 30 s a setting, settings
+taking turns in two runs on an idle machine), p95: 5×4 517–652 ms, 3×4
+346–436 ms, 3×2 250–681 ms, 4×2 311 ms, 2×4 776 ms (runs with another
+benchmark on the machine ranked them the same way); 3×4 was the steadiest.
+WEB_CONCURRENCY and GUNICORN_THREADS override both, e.g. on a bigger host.
 """
 
 import multiprocessing
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")  # compose publishes ${PORT:-8000} to this
-workers = int(os.environ.get("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1))
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() + 1))
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = 60
