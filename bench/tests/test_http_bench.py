@@ -63,6 +63,24 @@ def test_compose_and_the_bench_run_gunicorn_with_that_file():
     assert callable(gunicorn_bench.post_worker_init)
 
 
+def test_the_bench_workers_run_the_projects_worker_hook_too(monkeypatch):
+    """The bench's hook adds profiling to the project's (gc.freeze and the
+    collector's thresholds), never replaces it: the HTTP numbers are those of
+    the workers compose runs."""
+    import gc
+    import types
+
+    monkeypatch.delenv("BENCH_PROFILE_DIR", raising=False)
+    before = gc.get_threshold()
+    try:
+        gunicorn_bench.post_worker_init(types.SimpleNamespace(wsgi=object()))
+        assert gc.get_threshold() == (50_000, 20, 100)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
+
+
 def test_the_server_runs_the_production_settings():
     env = http_server.server_env(8123)
     assert env["DJANGO_SETTINGS_MODULE"] == "clinic.settings" and env["DEBUG"] == "false"
