@@ -29,9 +29,11 @@ def _roles():
 
 
 def mail_files(folder):
-    """The messages the file backend wrote (it separates them by a line of dashes)."""
+    """The messages the file backend wrote (it separates them by a line of
+    dashes), in the order written: a file's name holds only the second it was
+    opened and a random id, so two files of one second sort by chance."""
     messages = []
-    for path in sorted(folder.glob("*.log")):
+    for path in sorted(folder.glob("*.log"), key=lambda p: (p.stat().st_mtime_ns, p.name)):
         for chunk in path.read_bytes().split(b"\n" + b"-" * 79 + b"\n"):
             if chunk.strip():
                 messages.append(parse(chunk.lstrip(b"\n")))
