@@ -169,6 +169,9 @@ def test_drag_asks_shows_the_result_and_undoes(page):
     assert dialogs and "Move Drag, D." in dialogs[0]
     visit.refresh_from_db()
     assert visit.start.astimezone(clinic_tz()).time() == dt.time(12)
+    # A screen reader hears the moved event's new time, then its details.
+    name = re.compile(r"^12:00 - 12:30\b.*Drag, D\..*Theo Rapist, PT · Room 1 · 1 of 6 · Scheduled$")
+    expect(page.get_by_role("link", name=name)).to_be_visible()
     assert_accessible(page)
     notice.get_by_role("button", name="Undo").click()
     expect(notice).to_contain_text("Moved back")

@@ -122,12 +122,19 @@ document.addEventListener("DOMContentLoaded", () => {
       const warnings = (p.warnings || []).join("; ");
       info.el.title = `${info.event.title}\n${p.therapist} · ${p.room} · ${p.session} · ${p.statusLabel}` +
         (warnings ? `\n${warnings}` : "");
-      // The accessible name starts with the visible text (axe: label-content-name-mismatch).
+      // The details a screen reader adds to what is on screen: a visually
+      // hidden text after the event's own, not an aria-label. A label copied
+      // the visible time once, at mount; FullCalendar re-renders the time in
+      // place when an event is dragged, and the label then named the old time
+      // (axe: label-content-name-mismatch, seen intermittently after a move).
       const details = `${p.therapist} · ${p.room} · ${p.session} · ${p.statusLabel}` + (warnings ? ` · ${warnings}` : "");
-      // Time and title are separate boxes: joined with a space, as they read on screen.
-      const parts = Array.from(info.el.querySelectorAll(".fc-event-time, .fc-event-title"), (e) => e.textContent.trim());
-      const visible = parts.filter(Boolean).join(" ") || info.el.textContent.trim();
-      info.el.setAttribute("aria-label", `${visible} · ${details}`);
+      let extra = info.el.querySelector(".ev-details");
+      if (!extra) {
+        extra = document.createElement("span");
+        extra.className = "visually-hidden ev-details";
+        info.el.appendChild(extra);
+      }
+      extra.textContent = ` · ${details}`;
     },
     eventDrop: onDrop,
   };
