@@ -171,6 +171,7 @@ class Busy:
             index = indexes.get((kind, key)) or self._index((kind, key))
             if index is None:
                 return position
+            # The first busy span that ends after `start` must begin at or after `end`.
             ends = index.span_ends
             i = bisect_right(ends, start)
             if i == len(ends) or index.span_starts[i] >= end:
@@ -178,12 +179,7 @@ class Busy:
         return -1
 
     def is_free(self, kind: str, key: int, start: dt.datetime, end: dt.datetime) -> bool:
-        index = self._index((kind, key))
-        if index is None:
-            return True
-        # The first busy span that ends after `start` must begin at or after `end`.
-        i = bisect_right(index.span_ends, start)
-        return i == len(index.span_ends) or index.span_starts[i] >= end
+        return self.first_free(kind, [key], start, end) == 0
 
 
 class Schedule:

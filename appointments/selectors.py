@@ -165,9 +165,7 @@ def appointments_for_calendar(
     found = []
     for row in rows.select_related(None).values_list(*CALENDAR_COLUMNS):
         *visit, first, last, plan_status, modality, authorized, prescribed, therapist_name, room_name = row
-        plan_id = visit[6]
-        limit = prescribed if authorized is None else authorized
-        plan = DayPlan(plan_status, modality, limit) if plan_id else None
+        plan = _day_plan(visit[6], plan_status, modality, authorized, prescribed)
         found.append(CalendarRow(*visit, DayPatient(first, last, ""), plan, therapist_name, room_name or ""))
     return found
 
@@ -214,6 +212,13 @@ class DayPlan:
 
     def get_modality_display(self) -> str:
         return _MODALITY_LABELS.get(self.modality, self.modality)
+
+
+def _day_plan(plan_id, status, modality, authorized, prescribed) -> DayPlan | None:
+    """A row's plan from its joined columns (R4's limit: authorized, else prescribed)."""
+    if not plan_id:
+        return None
+    return DayPlan(status, modality, prescribed if authorized is None else authorized)
 
 
 @dataclass(slots=True)
@@ -272,9 +277,7 @@ def day_sheet_rows(*, day: dt.date, therapist: int | None = None, room: int | No
     for row in rows.select_related(None).values_list(*DAY_SHEET_COLUMNS):
         # The visit's own columns (pk … session_number, DayRow's first seven), then the joined ones.
         *visit, first, last, mrn, plan_status, modality, authorized, prescribed, therapist_, room_, note = row
-        plan_id = visit[5]
-        limit = prescribed if authorized is None else authorized
-        plan = DayPlan(plan_status, modality, limit) if plan_id else None
+        plan = _day_plan(visit[5], plan_status, modality, authorized, prescribed)
         found.append(DayRow(*visit, DayPatient(first, last, mrn), plan, therapist_, room_ or "", note))
     return found
 
