@@ -188,9 +188,10 @@ def appointments_between(
     return appointment_list(queryset).order_by("start", "therapist__display_name", "id")
 
 
-# A day sheet asks for hundreds of labels: a dict lookup each, not an enum lookup.
-_MODALITY_LABELS = {choice.value: choice.label for choice in Modality}
-_STATUS_LABELS = {choice.value: choice.label for choice in Appointment.Status}
+# The day sheet and the calendar feed ask for hundreds of labels: a dict
+# lookup each, not an enum lookup.
+MODALITY_LABELS = {choice.value: str(choice.label) for choice in Modality}
+STATUS_LABELS = {choice.value: str(choice.label) for choice in Appointment.Status}
 
 
 @dataclass(slots=True)
@@ -211,7 +212,7 @@ class DayPlan:
     session_limit: int
 
     def get_modality_display(self) -> str:
-        return _MODALITY_LABELS.get(self.modality, self.modality)
+        return MODALITY_LABELS.get(self.modality, self.modality)
 
 
 def _day_plan(plan_id, status, modality, authorized, prescribed) -> DayPlan | None:
@@ -245,7 +246,7 @@ class DayRow:
     urls: dict = field(default_factory=dict)
 
     def get_status_display(self) -> str:
-        return _STATUS_LABELS.get(self.status, self.status)
+        return STATUS_LABELS.get(self.status, self.status)
 
 
 DAY_SHEET_COLUMNS = (

@@ -145,10 +145,8 @@ class _EventMaker:
         self.movable = movable
         self.zone = timezone.get_current_timezone()
         self.detail_url = _pk_url("appointments:detail")
-        self.status_labels = {value: str(label) for value, label in Appointment.Status.choices}
-        self.modality_labels = {
-            value: str(label) for value, label in TreatmentPlan._meta.get_field("modality").flatchoices
-        }
+        self.status_labels = selectors.STATUS_LABELS
+        self.modality_labels = selectors.MODALITY_LABELS
 
     def __call__(self, a: Appointment) -> dict:
         evaluation = a.is_evaluation
