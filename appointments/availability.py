@@ -341,7 +341,10 @@ class Schedule:
         plan_sessions = []
         plan_id_wanted = plan.id if plan is not None else None
         active, cancelled = Appointment.ACTIVE_STATUSES, Appointment.Status.CANCELLED
-        earliest, range_start, range_end = self.range_start - LONGEST_VISIT, self.range_start, self.range_end
+        # In UTC, as the rows are: comparing datetimes of two time zones
+        # costs a UTC offset lookup each time, and a four-week search reads thousands.
+        range_start, range_end = self.range_start.astimezone(dt.UTC), self.range_end.astimezone(dt.UTC)
+        earliest = range_start - LONGEST_VISIT
         therapists, rooms, devices, patient_pk = self.therapists, self.rooms, self.devices, self.patient.pk
         by_therapist, by_room, by_device, of_patient = (
             defaultdict(list),
@@ -564,8 +567,11 @@ class Schedule:
         found = self.busy.first_free("room", ids, start, end)
         return rooms[found] if found >= 0 else None
 
-    def pick_device(self, start, end, *, room: Room | None = None) -> Device | None:
-        devices, ids = self._devices_in_order(room.id if room is not None else None, local_date(start))
+    def pick_device(
+        self, start, end, *, room: Room | None = None, day: dt.date | None = None
+    ) -> Device | None:
+        """`day`: the visit's local date, when the caller has it at hand."""
+        devices, ids = self._devices_in_order(room.id if room is not None else None, day or local_date(start))
         found = self.busy.first_free("device", ids, start, end)
         return devices[found] if found >= 0 else None
 
@@ -594,20 +600,35 @@ class Schedule:
         plan = self.plan
         if plan is None:
             return []  # R5 is a plan's rule; an evaluation has none
-        gap = dt.timedelta(hours=plan.min_interval_hours)
         problems = []
+        other = self.plan_session_near(start)
+        if other is not None:
+            problems.append(
+                Problem(
+                    RuleCode.R5_INTERVAL,
+                    "start",
+                    f"Sessions of this plan must be at least {plan.min_interval_hours} h apart; "
+                    f"another is on {other.astimezone(clinic_tz()):%a %d %b %H:%M}.",
+                )
+            )
+        return problems + self.plan_day_problems(start)
+
+    def plan_session_near(self, start: dt.datetime) -> dt.datetime | None:
+        """R5: the plan's session closer to `start` than its minimum interval, if any."""
+        gap = dt.timedelta(hours=self.plan.min_interval_hours)
         for other, _ in self.plan_sessions:
             if abs(other - start) < gap:
-                problems.append(
-                    Problem(
-                        RuleCode.R5_INTERVAL,
-                        "start",
-                        f"Sessions of this plan must be at least {plan.min_interval_hours} h apart; "
-                        f"another is on {other.astimezone(clinic_tz()):%a %d %b %H:%M}.",
-                    )
-                )
-                break
-        problems += self.authorization_problems(start)
+                return other
+        return None
+
+    def plan_day_problems(self, start: dt.datetime) -> list[Problem]:
+        """The plan's rules that depend only on the visit's local date: R22
+        (an authorization covers it, with a visit left) and R5's sessions a
+        week (the slot finder asks once a day, not at every moment)."""
+        plan = self.plan
+        if plan is None:
+            return []
+        problems = self.authorization_problems(start)
         week = week_key(start)
         in_week = sum(1 for other, _ in self.plan_sessions if week_key(other) == week)
         if in_week >= plan.frequency_per_week:

@@ -356,6 +356,24 @@ def _slots_free(*, limit: int | None = 200, **kwargs) -> list[Slot]:
     return slots
 
 
+def read_schedule(
+    *,
+    plan: TreatmentPlan | None,
+    date_from: dt.date,
+    date_to: dt.date,
+    patient: Patient | None = None,
+    exclude_appointment_id: int | None = None,
+) -> Schedule:
+    """The Schedule free_moments judges moments with."""
+    return Schedule(
+        plan=plan,
+        patient=patient,
+        date_from=date_from,
+        date_to=date_to,
+        exclude_appointment_id=exclude_appointment_id,
+    )
+
+
 def free_moments(
     *,
     plan: TreatmentPlan | None,
@@ -369,28 +387,34 @@ def free_moments(
     after: dt.time | None = None,
     before: dt.time | None = None,
     exclude_appointment_id: int | None = None,
+    schedule: Schedule | None = None,
 ) -> Iterator[FreeMoment]:
     """Free moments for one visit, in time order: a therapist who gives the
     modality and works then, a suitable room and device (none for an
     evaluation), the patient free (the visit being moved, if any, does not
     count), and the plan's spacing (R5) kept; starting at or after `after`
     and ending by `before` (clinic time). A fixed number of queries for any
-    range; a slot per therapist of each moment is slots_free's list."""
+    range; a slot per therapist of each moment is slots_free's list.
+    `schedule`: one the caller built with these same arguments (read_schedule)."""
     now = now or timezone.now()
-    schedule = Schedule(
-        plan=plan,
-        patient=patient,
-        date_from=date_from,
-        date_to=date_to,
-        exclude_appointment_id=exclude_appointment_id,
-    )
+    if schedule is None:
+        schedule = read_schedule(
+            plan=plan,
+            patient=patient,
+            date_from=date_from,
+            date_to=date_to,
+            exclude_appointment_id=exclude_appointment_id,
+        )
     length = dt.timedelta(minutes=plan.session_minutes if plan is not None else minutes or 45)
     step = dt.timedelta(minutes=step_minutes)
     therapists = [t for t in schedule.therapists.values() if therapist is None or t.id == therapist]
     therapists.sort(key=lambda t: t.display_name)
     patient_pk = schedule.patient.pk
+    # R22 and R5's weekly count depend on the local date alone: asked once a day.
+    day_allowed: dict[dt.date, bool] = {}
     day = date_from
     while day <= date_to:
+        day_start, day_end = (bound.astimezone(dt.UTC) for bound in local_day_bounds(day))
         starts: defaultdict[dt.datetime, list[Therapist]] = defaultdict(list)
         # Moments are walked in UTC, like the bookings they are compared with:
         # comparing datetimes of two time zones costs a UTC offset lookup each
@@ -422,11 +446,20 @@ def free_moments(
             if moment < now:
                 continue
             end = moment + length
-            # R1 for the patient (a yes/no: patient_problems builds the messages).
-            if not schedule.busy.is_free("patient", patient_pk, moment, end) or schedule.plan_problems(
-                moment
-            ):
+            # R1 for the patient, R5 and R22: yes/no checks (patient_problems
+            # and plan_problems build the messages).
+            if not schedule.busy.is_free("patient", patient_pk, moment, end):
                 continue
+            # An exception's extra hours may cross midnight into another date.
+            on = day if day_start <= moment < day_end else local_date(moment)
+            if plan is not None:
+                if schedule.plan_session_near(moment) is not None:
+                    continue
+                allowed = day_allowed.get(on)
+                if allowed is None:
+                    allowed = day_allowed[on] = not schedule.plan_day_problems(moment)
+                if not allowed:
+                    continue
             # The room and device free at a moment do not depend on the
             # therapist: pick them once per moment, not once per therapist.
             room = schedule.pick_room(moment, end)
@@ -434,7 +467,7 @@ def free_moments(
                 continue
             device = None
             if schedule.needs_device:
-                device = schedule.pick_device(moment, end, room=room)
+                device = schedule.pick_device(moment, end, room=room, day=on)
                 if device is None:
                     continue
             yield FreeMoment(

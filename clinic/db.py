@@ -53,27 +53,50 @@ def install() -> None:
 
 
 def fetch_rows(queryset) -> list[tuple]:
-    """A values_list queryset's rows, read on PostgreSQL with psycopg's own
-    `timestamptz` loader (compiled in psycopg's binary build), about twice
-    as fast again as the one above for a read of thousands of timestamps
-    (the slot finder's four weeks of bookings). It gives what Django's gives
-    only in a UTC session, which Django sets; otherwise, and on other
-    databases, the queryset is read as usual. For plain columns only: the
-    rows skip Django's per-field converters."""
+    """A values_list queryset's rows, read on PostgreSQL in the binary
+    format by psycopg's compiled loaders: for a read of thousands of
+    timestamps (the slot finder's four weeks of bookings) about a third
+    faster again than text with the loader above, and half as fast as
+    Django's. It gives what Django's gives only in a UTC session, which
+    Django sets (a binary `timestamptz` gets the session's zone);
+    otherwise, and on other databases, the queryset is read as usual. For
+    plain columns only: the rows skip Django's per-field converters."""
     from django.db import connections
 
     connection = connections[queryset.db]
     if connection.vendor != "postgresql":
         return list(queryset)
     import psycopg
-    from psycopg.types.datetime import TimestamptzLoader
 
     sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        utc = connection.timezone is dt.UTC
-        if utc and psycopg.pq.__impl__ != "python":
-            raw = cursor.cursor
-            if raw.connection.info.parameter_status("TimeZone") in ("UTC", "Etc/UTC"):
-                raw.adapters.register_loader("timestamptz", TimestamptzLoader)
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+    connection.ensure_connection()
+    raw = connection.connection
+    if (
+        connection.timezone is dt.UTC
+        and psycopg.pq.__impl__ != "python"
+        and raw.info.parameter_status("TimeZone") in ("UTC", "Etc/UTC")
+    ):
+        # Django's cursors bind on the client, in text; a server-binding
+        # cursor on the same connection (and transaction) reads binary,
+        # wrapped as Django wraps its own (query logging and counts,
+        # execute wrappers, database errors).
+        reader = connection._prepare_cursor(_binary_cursor()(raw))
+    else:
+        reader = connection.cursor()
+    with reader:
+        reader.execute(sql, params)
+        return reader.fetchall()
+
+
+@cache
+def _binary_cursor() -> type:
+    import psycopg
+
+    class BinaryCursor(psycopg.Cursor):
+        """Results in binary; never a prepared statement (a connection pooler
+        in transaction mode would lose it)."""
+
+        def execute(self, query, params=None, **kwargs):
+            return super().execute(query, params, prepare=False, binary=True)
+
+    return BinaryCursor

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from appointments import selectors
 from appointments.models import Therapist
 from appointments.selectors import Slot
-from appointments.services.booking import check_plan_bookable
+from appointments.services.booking import check_plan_active, check_plan_bookable
 from clinic.models import ClinicRules
 from clinic.rule_codes import codes_of
 from patients.models import Patient
@@ -79,9 +79,13 @@ def slot_search(
     evaluation), counted per day. Read-only: nothing is written."""
     if plan is None and patient is None:
         raise ValueError("slot_search needs a plan or, for an evaluation, a patient")
+    schedule = None
     if plan is not None:
         try:
-            check_plan_bookable(plan)
+            check_plan_active(plan)
+            # R4 with the sessions the search's own read counted (no query of its own).
+            schedule = selectors.read_schedule(plan=plan, date_from=date_from, date_to=date_to)
+            check_plan_bookable(plan, used=schedule.sessions_used)
         except ValidationError as exc:
             return SlotSearch([], 0, [], " ".join(exc.messages), codes_of(exc))
     if therapist is not None:
@@ -106,6 +110,7 @@ def slot_search(
         after=after,
         before=before,
         now=now,
+        schedule=schedule,
     ):
         if free.day not in days:
             days[free.day] = SlotDay(free.day, 0)

@@ -252,3 +252,37 @@ def test_plan_page_shows_the_authorization_alert(
     client.force_login(front_desk)
     page = client.get(reverse("treatments:detail", kwargs={"pk": plan.pk})).content.decode()
     assert "expires in 3 days" in page and "Record a new authorization" in page
+
+
+def test_slot_finder_and_booking_agree_on_r5_and_r22_day_by_day(plan, payer, therapist, device, at, monday):
+    """The slot finder asks R22 and R5's weekly count once a day (yes/no);
+    the booking asks plan_problems at the exact time. Over two weeks with
+    an authorization ending mid-week-two and a full first week, each day
+    the finder offers is one the booking takes, and each it leaves out is
+    one the booking refuses, for the reason the rule gives."""
+    from appointments.availability import Schedule
+    from appointments.selectors import slots_free
+
+    plan.frequency_per_week = 2
+    plan.save(update_fields=["frequency_per_week"])
+    authorize(plan, payer, monday, monday + dt.timedelta(days=9), visits=6)
+    services.appointment_book(plan=plan, start=at(0, "10:00"), therapist=therapist)
+    services.appointment_book(plan=plan, start=at(2, "10:00"), therapist=therapist)
+    last = monday + dt.timedelta(days=13)
+    offered = {local_date(s.start) for s in slots_free(plan=plan, date_from=monday, date_to=last, limit=None)}
+    schedule = Schedule(plan=plan, date_from=monday, date_to=last)
+    for offset in range(14):
+        day = monday + dt.timedelta(days=offset)
+        if not schedule.available_windows(therapist.id, day):
+            continue  # not a working day
+        codes = codes_of_problems(schedule.plan_problems(at(offset, "15:00")))
+        assert (day in offered) == (not codes), (day, codes)
+        if offset < 7:
+            assert RuleCode.R5_WEEK in codes  # the first week is full
+        elif offset > 9:
+            assert codes == [RuleCode.R22_NONE]  # past the authorization
+    assert offered and min(offered) >= monday + dt.timedelta(days=7)
+
+
+def codes_of_problems(problems) -> list[str]:
+    return [p.code for p in problems]
