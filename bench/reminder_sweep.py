@@ -80,13 +80,59 @@ def unavailable(stage: Stage, reason: str) -> list[dict]:
 
 
 REMINDER_HEADER = re.compile(rb"^X-Phoresis-Reminder: *(\d+)", re.MULTILINE | re.IGNORECASE)
+DOT_STUFFED = re.compile(rb"^\.", re.MULTILINE)
+
+
+def block_reading_controller() -> type:
+    """aiosmtpd's Controller serving an SMTP whose DATA reads the message in
+    blocks. aiosmtpd reads DATA a line at a time (an await, a debug log
+    call and a list append per line): 0.85 ms of CPU for a 140-line
+    reminder, as much as a third of the worker's own cost, on the same two
+    cores the workers share, where production's mail server is another
+    machine. Reading up to the end-of-data mark in blocks and undoing the
+    dot-stuffing in one pass (RFC 5321 §4.5.2) is the same protocol for a
+    fraction of that. It is safe without PIPELINING, which aiosmtpd does
+    not offer: the client sends nothing after the mark until it has the
+    reply, so the mark ends what was read."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import MISSING, SMTP
+
+    class BlockDataSMTP(SMTP):
+        async def smtp_DATA(self, arg: str) -> None:
+            # aiosmtpd's checks and replies, in its order.
+            if await self.check_helo_needed() or await self.check_auth_needed("DATA"):
+                return
+            if not self.envelope.rcpt_tos:
+                await self.push("503 Error: need RCPT command")
+                return
+            if arg:
+                await self.push("501 Syntax: DATA")
+                return
+            await self.push("354 End data with <CR><LF>.<CR><LF>")
+            received = bytearray()
+            while not (received == b".\r\n" or received.endswith(b"\r\n.\r\n")):
+                block = await self._reader.read(1 << 16)
+                if not block:  # the client went away: no message
+                    return
+                received += block
+            content = DOT_STUFFED.sub(b"", bytes(received[:-3]))
+            self.envelope.content = self.envelope.original_content = content
+            status = await self._call_handler_hook("DATA")
+            self._set_post_data_state()
+            await self.push("250 OK" if status is MISSING else status)
+
+    class BlockDataController(Controller):
+        def factory(self):
+            return BlockDataSMTP(self.handler, **self.SMTP_kwargs)
+
+    return BlockDataController
 
 
 class Sink:
     """An SMTP server on 127.0.0.1 that counts what it receives, by reminder row."""
 
     def __init__(self) -> None:
-        from aiosmtpd.controller import Controller
+        Controller = block_reading_controller()  # noqa: N806 - a class
 
         self.count = 0
         self.rows: Counter[int] = Counter()

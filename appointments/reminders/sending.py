@@ -17,7 +17,8 @@ Exactly once, as far as SMTP allows:
   is still current this is one statement (handover.py: it takes the lock,
   re-checks in SQL and marks the row); otherwise a short transaction re-reads
   the row under the same lock and `verdict_for` says why it stops (or that
-  it may go after all). "Sent" is recorded in one statement too.
+  it may go after all). "Sent" is recorded in one statement too, which
+  does not wait for the disk (handover.py says why that is safe).
 - A worker killed before the commit point leaves a `sending` row without
   `send_started_at`; after the lease the sweep takes it back and sends it.
 - A worker killed after the commit point, before recording "sent", leaves

@@ -152,6 +152,31 @@ def test_sent_is_recorded_on_the_token_alone(visit):
     assert handover.record_sent(row, token="another", now=timezone.now()) == 0
 
 
+def _commit_waits_for_disk() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_only_the_record_of_sent_commits_without_waiting_for_the_disk(visit):
+    """The hand-over must be on disk before the final dot (a crash must not
+    forget it and send again); "sent" need not (forgetting it leaves the
+    row unconfirmed, never sent twice). Each statement is its own
+    transaction; the setting lasts for the record's transaction alone."""
+    claim, row = claimed()
+    with transaction.atomic():
+        assert handed_over(claim, row)
+        assert _commit_waits_for_disk() == "on"
+    with transaction.atomic():
+        assert handover.record_sent(row, token=claim.token, now=timezone.now()) == 1
+        assert _commit_waits_for_disk() == "off"
+    assert _commit_waits_for_disk() == "on"
+    row.refresh_from_db()
+    assert row.status == Status.SENT and row.sent_at and row.send_started_at
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_the_one_statement_waits_for_a_move_holding_the_visits_lock(visit, at):

@@ -76,3 +76,35 @@ def test_the_bare_insert_writes_the_row_a_booking_writes(stage):
     response = stage.client.post("/bench/bare/insert/", body, content_type="application/json")
     assert response.status_code == 201
     assert Appointment.objects.get(pk=response.json()["id"]).kind == Appointment.Kind.SESSION
+
+
+def test_the_sweep_benchmarks_sink_receives_each_message_as_sent_and_counts_it():
+    """The sink reads DATA in blocks (bench/reminder_sweep.py): what it
+    records is the message as written, dot-stuffing undone, one message per
+    DATA on a kept connection, and the row each is about."""
+    import smtplib
+
+    from bench.reminder_sweep import Sink
+
+    bodies = [
+        b"X-Phoresis-Reminder: 7\r\nSubject: one\r\n\r\n.starts with a dot\r\n..two dots\r\nend\r\n",
+        b"X-Phoresis-Reminder: 8\r\nSubject: two\r\n\r\n" + b"a line\r\n" * 5000 + b".\r\n.\r\n",
+    ]
+    received = []
+    with Sink() as sink:
+        handler = sink.controller.handler
+        original = handler.handle_DATA
+
+        async def keep(server, session, envelope):
+            received.append(envelope.original_content)
+            return await original(server, session, envelope)
+
+        handler.handle_DATA = keep
+        with smtplib.SMTP("127.0.0.1", sink.port) as client:
+            for body in bodies:
+                client.sendmail("desk@example.org", ["patient@example.org"], body)
+            client.sendmail("desk@example.org", ["patient@example.org"], b"")
+        assert sink.count == 3
+        assert sink.exactly_once({7, 8})
+    assert received[:2] == bodies
+    assert received[2] in (b"", b"\r\n")  # smtplib ends even an empty message with CRLF
