@@ -3,8 +3,9 @@
 Rows (`appointments.models.Reminder`) are planned inside the transaction that
 books, moves or cancels a visit (`planning`); a Celery beat sweep claims due
 rows, re-checks them and sends them outside any transaction (`sending`).
-Content lives in `content` and the templates under
-templates/appointments/email/; signed patient links in `tokens`.
+Content lives in `content` and the templates (Jinja2, rendered by
+clinic.jinja.mail_environment) under templates/jinja2/appointments/email/;
+signed patient links in `tokens`.
 
 Delivery guarantee, in short: a row is handed to the mail server at most
 once. The one moment a crash leaves in doubt (after the message was handed

@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -21,6 +20,7 @@ from appointments.reminders import kinds
 from appointments.reminders.selectors import announced_start
 from appointments.reminders.tokens import claim_url, link_url, optout_url
 from appointments.reminders.vtimezone import vtimezone_lines
+from clinic.jinja import render_mail
 from clinic.localtime import clinic_tz
 from clinic.models import ClinicRules
 
@@ -393,9 +393,9 @@ def build_message(
     visits = series_visits(reminder) if reminder.kind == Kind.SERIES_CONFIRMATION else None
     context = context_for(reminder, rules=rules, facts=facts, visits=visits)
     host = site_host()
-    subject = " ".join(render_to_string(f"{TEMPLATE_DIR}/subject.txt", context).split())
-    text = render_to_string(f"{TEMPLATE_DIR}/{reminder.kind}.txt", context)
-    html = render_to_string(f"{TEMPLATE_DIR}/{reminder.kind}.html", context)
+    subject = " ".join(render_mail(f"{TEMPLATE_DIR}/subject.txt", context).split())
+    text = render_mail(f"{TEMPLATE_DIR}/{reminder.kind}.txt", context)
+    html = render_mail(f"{TEMPLATE_DIR}/{reminder.kind}.html", context)
     headers = {
         "Message-ID": make_msgid(idstring=f"reminder.{reminder.pk}.{reminder.attempts}", domain=host),
         "X-Phoresis-Reminder": str(reminder.pk),

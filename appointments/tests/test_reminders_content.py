@@ -138,6 +138,19 @@ def test_the_email_has_text_and_html_with_the_clinic_and_working_links(therapist
     assert message["To"] == appointment.patient.email
 
 
+def test_a_name_typed_at_the_desk_is_escaped_in_the_html_part_only(therapist, room, device, at):
+    plan = make_plan(room)
+    plan.patient.first_name = "<b>D'Arcy</b>"
+    plan.patient.save(update_fields=["first_name"])
+    services.appointment_book(plan=plan, start=at(0, "10:00"), therapist=therapist)
+    reminders.reminders_sweep()
+    (message,) = outbox_messages()
+    plain = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "Dear <b>D'Arcy</b>," in plain
+    assert "<b>" not in html and "Dear &lt;b&gt;D&#39;Arcy&lt;/b&gt;," in html
+
+
 def _every_kind_for(plan, therapist, at):
     first = services.appointment_book(plan=plan, start=at(0, "10:00"), therapist=therapist)
     reminders.reminders_sweep()

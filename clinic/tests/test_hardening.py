@@ -105,7 +105,7 @@ STYLE = re.compile(r"<style\b|\sstyle\s*=", re.I)
 
 
 # HTML emails need inline styles (mail clients drop stylesheets); no CSP applies there.
-EMAIL_TEMPLATES = ROOT / "templates" / "appointments" / "email"
+EMAIL_TEMPLATES = ROOT / "templates" / "jinja2" / "appointments" / "email"
 
 
 def _templates():
