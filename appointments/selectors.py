@@ -356,24 +356,6 @@ def _slots_free(*, limit: int | None = 200, **kwargs) -> list[Slot]:
     return slots
 
 
-def read_schedule(
-    *,
-    plan: TreatmentPlan | None,
-    date_from: dt.date,
-    date_to: dt.date,
-    patient: Patient | None = None,
-    exclude_appointment_id: int | None = None,
-) -> Schedule:
-    """The Schedule free_moments judges moments with."""
-    return Schedule(
-        plan=plan,
-        patient=patient,
-        date_from=date_from,
-        date_to=date_to,
-        exclude_appointment_id=exclude_appointment_id,
-    )
-
-
 def free_moments(
     *,
     plan: TreatmentPlan | None,
@@ -395,10 +377,10 @@ def free_moments(
     count), and the plan's spacing (R5) kept; starting at or after `after`
     and ending by `before` (clinic time). A fixed number of queries for any
     range; a slot per therapist of each moment is slots_free's list.
-    `schedule`: one the caller built with these same arguments (read_schedule)."""
+    `schedule`: one the caller built with these same arguments."""
     now = now or timezone.now()
     if schedule is None:
-        schedule = read_schedule(
+        schedule = Schedule(
             plan=plan,
             patient=patient,
             date_from=date_from,

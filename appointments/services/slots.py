@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 
 from appointments import selectors
+from appointments.availability import Schedule
 from appointments.models import Therapist
 from appointments.selectors import Slot
 from appointments.services.booking import check_plan_active, check_plan_bookable
@@ -84,7 +85,7 @@ def slot_search(
         try:
             check_plan_active(plan)
             # R4 with the sessions the search's own read counted (no query of its own).
-            schedule = selectors.read_schedule(plan=plan, date_from=date_from, date_to=date_to)
+            schedule = Schedule(plan=plan, date_from=date_from, date_to=date_to)
             check_plan_bookable(plan, used=schedule.sessions_used)
         except ValidationError as exc:
             return SlotSearch([], 0, [], " ".join(exc.messages), codes_of(exc))

@@ -120,14 +120,14 @@ document.addEventListener("DOMContentLoaded", () => {
         return;
       }
       const warnings = (p.warnings || []).join("; ");
-      info.el.title = `${info.event.title}\n${p.therapist} · ${p.room} · ${p.session} · ${p.statusLabel}` +
-        (warnings ? `\n${warnings}` : "");
+      const who = `${p.therapist} · ${p.room} · ${p.session} · ${p.statusLabel}`;
+      info.el.title = `${info.event.title}\n${who}` + (warnings ? `\n${warnings}` : "");
       // The details a screen reader adds to what is on screen: a visually
       // hidden text after the event's own, not an aria-label. A label copied
       // the visible time once, at mount; FullCalendar re-renders the time in
       // place when an event is dragged, and the label then named the old time
       // (axe: label-content-name-mismatch, seen intermittently after a move).
-      const details = `${p.therapist} · ${p.room} · ${p.session} · ${p.statusLabel}` + (warnings ? ` · ${warnings}` : "");
+      const details = who + (warnings ? ` · ${warnings}` : "");
       let extra = info.el.querySelector(".ev-details");
       if (!extra) {
         extra = document.createElement("span");
